@@ -12,7 +12,7 @@ packages=(
     libnghttp2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev
     libzstd-dev libbrotli-dev libidn2-dev zlib1g-dev
     # tests: unit tests, the API server simulator, sanitizers, fuzzing
-    libcmocka-dev libmicrohttpd-dev valgrind clang libclang-rt-14-dev
+    libcmocka-dev libmicrohttpd-dev libgnutls28-dev valgrind clang libclang-rt-14-dev
     # the demo and benchmarks: certificates and the curl baseline
     openssl curl ca-certificates procps
 )

@@ -53,6 +53,9 @@ extern "C" {
 /* The version of the library actually linked, e.g. "0.1.0". Static string. */
 KLEASE_API const char *klease_version(void);
 
+/* Longest holder identity libklease writes (a DNS subdomain name). */
+#define KLEASE_IDENTITY_MAX 253
+
 /* ----------------------------------------------------------------- errors */
 
 /* Status codes. Append only: values are never renumbered. */
@@ -102,6 +105,268 @@ typedef void (*klease_log_fn)(void *user, klease_log_level level, const char *ms
 
 /* "debug", "info", "warn" or "error". Never NULL. */
 KLEASE_API const char *klease_log_level_name(klease_log_level level);
+
+/* ----------------------------------------------------------------- client */
+
+/* A connection to one Kubernetes API server, with its credentials. One
+ * client is meant to be shared: it is thread-safe, reuses connections and TLS
+ * sessions across sequential calls, and serves any number of lease managers. */
+typedef struct klease_client klease_client;
+
+#define KLEASE_CLIENT_OPTIONS_VERSION 1
+
+typedef struct klease_client_options {
+    int version;                /* KLEASE_CLIENT_OPTIONS_VERSION */
+    /* Where the settings come from. NULL kubeconfig: $KUBECONFIG (a
+     * ':'-separated list, merged as client-go does), else ~/.kube/config,
+     * else in-cluster. An explicit path overrides $KUBECONFIG. */
+    const char *kubeconfig;
+    const char *context;        /* NULL: the kubeconfig's current-context */
+    const char *in_cluster_dir; /* NULL: /var/run/secrets/kubernetes.io/serviceaccount */
+    int64_t request_timeout_ms; /* time limit of one API call; default 10000 */
+    int64_t connect_timeout_ms; /* time limit to connect; default 5000 */
+    size_t max_response_bytes;  /* larger responses are refused (KLEASE_EPROTO); default 4 MiB */
+    klease_log_fn log_fn;       /* NULL: no logging */
+    void *log_user;
+    klease_log_level log_level; /* least severe level passed to log_fn; default INFO */
+    /* The clock hook: wall-clock time in ns since the Unix epoch, used to
+     * write and judge renewTime. NULL: the system clock. Lets tests run a
+     * participant with a skewed clock. Must be thread-safe. */
+    int64_t (*wall_clock_ns)(void *user);
+    void *wall_clock_user;
+} klease_client_options;
+
+#define KLEASE_CLIENT_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        KLEASE_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 10000, 5000, (size_t)4 << 20, NULL,       \
+            NULL, KLEASE_LOG_INFO, NULL, NULL                                                      \
+    }
+
+/* Creates a client from kubeconfig or in-cluster settings (`opts` may be NULL
+ * for the defaults). On success *out is the caller's, freed with
+ * klease_client_free(). KLEASE_ECONFIG when no usable configuration is found
+ * (the message names the file and field), KLEASE_EINVAL, KLEASE_ENOMEM. */
+KLEASE_API klease_status klease_client_new(klease_client **out, const klease_client_options *opts,
+                                           klease_error *err);
+
+/* Frees a client. NULL-safe. Every manager using it must be freed first. */
+KLEASE_API void klease_client_free(klease_client *c);
+
+/* The default namespace (the context's, else "default"). Borrowed: valid
+ * while the client lives. */
+KLEASE_API const char *klease_client_namespace(const klease_client *c);
+
+/* The API server URL in use. Borrowed: valid while the client lives. */
+KLEASE_API const char *klease_client_server(const klease_client *c);
+
+/* ------------------------------------------------------------------ claims */
+
+/* A snapshot of who holds a lease: a plain value, nothing to free. */
+typedef struct klease_claim {
+    char holder[KLEASE_IDENTITY_MAX + 1]; /* holderIdentity (cut short if longer) */
+    bool holder_truncated;                /* true: a foreign identity longer than the maximum */
+    /* When the claim ends, on the wall clock (as written on the lease). */
+    int64_t expiry_wall_ns;
+    /* When the claim ends on this process's monotonic clock (CLOCK_BOOTTIME).
+     * For our own claim: the send time of the write that made it + duration,
+     * so never later than any other participant could believe. This is the
+     * value every decision uses. */
+    int64_t deadline_mono_ns;
+    /* The lease's resourceVersion and leaseTransitions when this claim was
+     * observed. The lease is advisory, not a fencing token: pass these to the
+     * systems you guard if they must reject a stale holder. */
+    char resource_version[64];
+    int64_t transitions;
+} klease_claim;
+
+#define KLEASE_CLAIM_PARAMS_VERSION 1
+
+/* How to claim. Durations are whole seconds on the wire: milliseconds are
+ * rounded down, and the local deadline uses the same rounded value. */
+typedef struct klease_claim_params {
+    int version;               /* KLEASE_CLAIM_PARAMS_VERSION */
+    int64_t lease_duration_ms; /* >= 1000; default 30000 */
+    int64_t renew_grace_ms;    /* renew this long before expiry; 0 <= grace < duration; default 1000 */
+} klease_claim_params;
+
+#define KLEASE_CLAIM_PARAMS_INIT {KLEASE_CLAIM_PARAMS_VERSION, 30000, 1000}
+
+/* True while the claim's monotonic deadline has not passed. */
+KLEASE_API bool klease_claim_is_current(const klease_claim *claim);
+
+/* True when `claimant` holds the claim and it is current. */
+KLEASE_API bool klease_claim_is_current_for(const klease_claim *claim, const char *claimant);
+
+/* Sleeps until the claim expires (returns at once if it has). */
+KLEASE_API void klease_claim_expire(const klease_claim *claim);
+
+/* Sleeps until `grace_ms` before the claim expires (returns at once if that
+ * moment has passed). */
+KLEASE_API void klease_claim_expire_with_grace(const klease_claim *claim, int64_t grace_ms);
+
+/* ----------------------------------------------------------------- manager */
+
+/* Manages one Lease: caches the last claim seen, renews ours, takes the lease
+ * when it is free. Thread-safe. Reading the cached claim never waits behind
+ * another thread's API call. */
+typedef struct klease_manager klease_manager;
+
+#define KLEASE_MANAGER_OPTIONS_VERSION 1
+
+typedef struct klease_manager_options {
+    int version;                     /* KLEASE_MANAGER_OPTIONS_VERSION */
+    bool create_if_missing;          /* create the Lease (unheld) when it does not exist */
+    const char *field_manager;       /* server-side apply field manager; default "klease" */
+    /* How far other participants' wall clocks may be behind ours. Someone
+     * else's claim is treated as current until renewTime + duration + this
+     * tolerance on our wall clock (or until it has been unchanged for a whole
+     * duration on our monotonic clock, whichever comes first). Default 1000. */
+    int64_t clock_skew_tolerance_ms;
+    int max_conflict_rounds;         /* 409s re-read and retried this often; default 8 */
+} klease_manager_options;
+
+#define KLEASE_MANAGER_OPTIONS_INIT {KLEASE_MANAGER_OPTIONS_VERSION, false, NULL, 1000, 8}
+
+/* Reads lease ns/name (ns NULL: the client's namespace) and returns a
+ * manager for it in *out (free with klease_manager_free). KLEASE_ENOTFOUND
+ * when the lease does not exist and opts->create_if_missing is false; with
+ * it, the lease is created, and a concurrent creator is no error.
+ * KLEASE_EINVAL for bad names or options. The client must outlive it. */
+KLEASE_API klease_status klease_manager_init(klease_manager **out, klease_client *client,
+                                             const char *ns, const char *name,
+                                             const klease_manager_options *opts,
+                                             klease_error *err);
+
+/* Frees a manager. NULL-safe. It does not vacate: call klease_vacate first. */
+KLEASE_API void klease_manager_free(klease_manager *m);
+
+/* The cached claim, without I/O. *has_claim is false when the lease was last
+ * seen unheld or expired. Never waits for another thread's API call. */
+KLEASE_API klease_status klease_claimed(klease_manager *m, klease_claim *out, bool *has_claim);
+
+/* Reads the lease from the API server and refreshes the cache. */
+KLEASE_API klease_status klease_sync(klease_manager *m, klease_claim *out, bool *has_claim,
+                                     klease_error *err);
+
+/* Makes sure the lease is claimed, and returns the current claim in *out:
+ *  - held by `claimant` and outside the renew grace: the cached claim, with no
+ *    I/O and no allocation (the fast path);
+ *  - held by `claimant` otherwise: renewed (strategic merge, resourceVersion
+ *    precondition);
+ *  - held by someone else and current: their claim, with no I/O;
+ *  - otherwise: acquired by server-side apply.
+ * A 409 re-reads the lease and tries again, at most max_conflict_rounds
+ * times (then KLEASE_ECONFLICT). Someone else holding the lease is not an
+ * error: compare out->holder, or use klease_claim_is_current_for(). While we
+ * hold the lease, no request runs past the time left on our claim. */
+KLEASE_API klease_status klease_ensure_claimed(klease_manager *m, const char *claimant,
+                                               const klease_claim_params *params,
+                                               klease_claim *out, klease_error *err);
+
+/* Gives the lease up if `claimant` holds it: reads a fresh copy and, if it
+ * still names `claimant` with a current claim, clears holder, times and
+ * duration (leaseTransitions is kept). An expired claim is left as it is, as
+ * the seed does. *vacated tells whether it wrote. On failure the cached claim is no
+ * longer trusted, so the next ensure_claimed checks with the server. */
+KLEASE_API klease_status klease_vacate(klease_manager *m, const char *claimant, bool *vacated,
+                                       klease_error *err);
+
+/* Counters since the manager was created. */
+typedef struct klease_manager_stats {
+    uint64_t acquisitions; /* successful acquires */
+    uint64_t renewals;     /* successful renewals */
+    uint64_t conflicts;    /* 409s answered */
+    uint64_t errors;       /* failed API calls of any other kind */
+    uint64_t vacates;      /* successful vacates */
+    uint64_t api_calls;    /* requests sent */
+} klease_manager_stats;
+
+/* Copies the counters. Thread-safe, no I/O. */
+KLEASE_API void klease_manager_get_stats(klease_manager *m, klease_manager_stats *out);
+
+/* ----------------------------------------------------------------- elector */
+
+/* A background thread that keeps a lease for one claimant: it claims the
+ * lease when it is free, renews it when the renew grace begins, follows other
+ * holders through a Kubernetes watch (so a vacated lease is taken over in
+ * about one round trip), publishes every change of the claim, and vacates
+ * when closed. It retries anything that can heal forever, with capped,
+ * jittered exponential backoff, and stops only on errors that cannot heal
+ * (then it says so through the callback, klease_elector_status() and
+ * klease_elector_close()). While an elector runs, use it rather than the
+ * manager's I/O functions: both would serialise on the same manager. */
+typedef struct klease_elector klease_elector;
+
+/* Called on the elector's thread, with no library lock held, whenever the
+ * published claim changes: `claim` is NULL when the lease is unheld;
+ * `leading` tells whether we hold it. `status` is KLEASE_OK, except for the
+ * final call when the elector stops on an error that cannot heal, or
+ * KLEASE_ECLOSED for the final call after klease_elector_close().
+ * A callback may read the elector (current, is_leader, status) and may do its
+ * own work, but must not call klease_elector_close() on the same elector or
+ * block for long: the elector cannot renew while its callback runs. */
+typedef void (*klease_elector_change_fn)(void *user, const klease_claim *claim, bool leading,
+                                         klease_status status);
+
+#define KLEASE_ELECTOR_OPTIONS_VERSION 1
+
+typedef struct klease_elector_options {
+    int version;                      /* KLEASE_ELECTOR_OPTIONS_VERSION */
+    klease_elector_change_fn on_change; /* may be NULL */
+    void *user;
+    bool watch;                       /* follow other holders with a watch; default true */
+    int64_t poll_interval_ms;         /* follower polling when the watch fails; default 2000 */
+    int64_t min_backoff_ms;           /* first retry delay after a failure; default 5 */
+    int64_t max_backoff_ms;           /* retry delay cap; default 5000 */
+    int64_t vacate_timeout_ms;        /* bound on the vacate at close; 0: do not vacate; default 1000 */
+} klease_elector_options;
+
+#define KLEASE_ELECTOR_OPTIONS_INIT                                                                \
+    {KLEASE_ELECTOR_OPTIONS_VERSION, NULL, NULL, true, 2000, 5, 5000, 1000}
+
+/* Starts an elector for `claimant` on manager `m` (which must outlive it).
+ * Returns at once; the first claim attempt happens on the elector's thread.
+ * KLEASE_EINVAL for bad parameters, KLEASE_ENOMEM. */
+KLEASE_API klease_status klease_spawn(klease_elector **out, klease_manager *m,
+                                      const char *claimant, const klease_claim_params *params,
+                                      const klease_elector_options *opts, klease_error *err);
+
+/* The latest published claim. *has_claim is false while the lease is unheld
+ * (or before the first attempt). Thread-safe, no I/O. */
+KLEASE_API void klease_elector_current(klease_elector *e, klease_claim *out, bool *has_claim);
+
+/* Waits until the published claim differs from version *seen (start with 0),
+ * then stores the new version in *seen and the claim in *out and *has_claim.
+ * KLEASE_OK on a change, KLEASE_ETIMEDOUT after timeout_ms (< 0: no limit),
+ * KLEASE_ECLOSED once the elector has stopped and every change was seen. */
+KLEASE_API klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen,
+                                                    int64_t timeout_ms, klease_claim *out,
+                                                    bool *has_claim);
+
+/* True only while we hold a claim whose monotonic deadline has not passed:
+ * it turns false at the deadline even if the elector's thread is stuck on a
+ * hung API server. Lock-free; safe from any thread, including signal-free
+ * hot paths. */
+KLEASE_API bool klease_elector_is_leader(const klease_elector *e);
+
+/* KLEASE_OK while running normally; the last error of a failing call while it
+ * retries; the fatal status once it has stopped on its own. */
+KLEASE_API klease_status klease_elector_status(klease_elector *e, klease_error *err);
+
+/* Stops the elector: interrupts any call in flight, vacates the lease if we
+ * hold it (bounded by vacate_timeout_ms), joins the thread and frees it.
+ * Returns KLEASE_OK, or the error that stopped the elector earlier, or the
+ * vacate's error. NULL-safe. Must not be called from the change callback. */
+KLEASE_API klease_status klease_elector_close(klease_elector *e, klease_error *err);
+
+/* --------------------------------------------------------------- identity */
+
+/* The identity a replica claims with by default: $POD_NAME when it is set and
+ * not empty (Kubernetes pods set it through the downward API), else the host
+ * name. Writes a NUL-terminated string of at most KLEASE_IDENTITY_MAX bytes
+ * into `buf`. KLEASE_EINVAL when `size` is too small for it, KLEASE_ECONFIG
+ * when neither source is available. Thread-safe. */
+KLEASE_API klease_status klease_default_identity(char *buf, size_t size, klease_error *err);
 
 #ifdef __cplusplus
 }

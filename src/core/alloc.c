@@ -1,6 +1,7 @@
 /* Allocation hooks with a fault-injection switch for tests. */
 #include "core/alloc.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +30,14 @@ uint64_t klease__alloc_failed_count(void)
  * stays there, so every later allocation fails too until the switch is reset. */
 static int should_fail(void)
 {
+    /* A real malloc sets errno on failure; so does an injected one, so
+     * callers that rely on errno (core/json.c) see the same thing. */
     atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
     long left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
     while (left >= 0) {
         if (left == 0) {
             atomic_fetch_add_explicit(&failed_count, 1, memory_order_relaxed);
+            errno = ENOMEM;
             return 1;
         }
         if (atomic_compare_exchange_weak(&fail_countdown, &left, left - 1))

@@ -63,10 +63,32 @@ static int days_in_month(int y, int m)
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns,
-                                      klease_error *err)
+/* Reads a '.' and the fraction digits after it. MicroTime wants exactly six;
+ * RFC 3339 (Go's time.RFC3339 parsing) allows none or one to nine. */
+static bool fraction(const char *s, size_t len, size_t *pos, bool micro, int64_t *nanos)
 {
-    int year, mon, day, hour, min, sec, micros, off_h = 0, off_m = 0, sign = 0;
+    *nanos = 0;
+    if (!micro && (*pos >= len || s[*pos] != '.'))
+        return true;
+    if (!literal(s, len, pos, '.'))
+        return false;
+    int ndigits = 0;
+    int64_t scale = 100000000;
+    while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9') {
+        if (++ndigits > 9)
+            return false;
+        *nanos += (s[*pos] - '0') * scale;
+        scale /= 10;
+        (*pos)++;
+    }
+    return micro ? ndigits == 6 : ndigits >= 1;
+}
+
+static klease_status parse_time(const char *s, size_t len, bool micro, int64_t *out_ns,
+                                klease_error *err)
+{
+    int year, mon, day, hour, min, sec, off_h = 0, off_m = 0, sign = 0;
+    int64_t nanos = 0;
     size_t pos = 0;
     const char *what = NULL;
 
@@ -82,9 +104,8 @@ klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns
              !digits(s, len, &pos, 2, &min) || !literal(s, len, &pos, ':') ||
              !digits(s, len, &pos, 2, &sec))
         what = "expected a time HH:MM:SS";
-    else if (!literal(s, len, &pos, '.') || !digits(s, len, &pos, 6, &micros) ||
-             (pos < len && s[pos] >= '0' && s[pos] <= '9'))
-        what = "expected exactly six fraction digits";
+    else if (!fraction(s, len, &pos, micro, &nanos))
+        what = micro ? "expected exactly six fraction digits" : "expected 1 to 9 fraction digits";
     else if (literal(s, len, &pos, 'Z'))
         sign = 0;
     else if (pos < len && (s[pos] == '+' || s[pos] == '-')) {
@@ -122,6 +143,17 @@ klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns
     if (epoch_s <= INT64_MIN / KLEASE__NS_PER_S || epoch_s >= INT64_MAX / KLEASE__NS_PER_S)
         return klease__fail(err, KLEASE_EPROTO, "time \"%.*s\": out of the supported range",
                             len > 64 ? 64 : (int)len, s);
-    *out_ns = epoch_s * KLEASE__NS_PER_S + (int64_t)micros * 1000;
+    *out_ns = epoch_s * KLEASE__NS_PER_S + nanos;
     return KLEASE_OK;
+}
+
+klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns,
+                                      klease_error *err)
+{
+    return parse_time(s, len, true, out_ns, err);
+}
+
+klease_status klease__rfc3339_parse(const char *s, size_t len, int64_t *out_ns, klease_error *err)
+{
+    return parse_time(s, len, false, out_ns, err);
 }

@@ -23,4 +23,10 @@ klease_status klease__microtime_format(int64_t wall_ns, char out[KLEASE__MICROTI
 klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns,
                                       klease_error *err);
 
+/* Parses an RFC 3339 time as Go's time.RFC3339 layout accepts it (and so
+ * metav1.Time, e.g. an ExecCredential's expirationTimestamp): the same rules
+ * as klease__microtime_parse except that the fraction is optional and has 1
+ * to 9 digits, e.g. "2024-05-01T10:00:00Z". Nanosecond precision. */
+klease_status klease__rfc3339_parse(const char *s, size_t len, int64_t *out_ns, klease_error *err);
+
 #endif

@@ -1,0 +1,78 @@
+/* The HTTP transport seen by the Lease API calls: one request in, one
+ * response out (or a stream of body bytes for watches). It is a small table
+ * of function pointers so unit tests can script responses without sockets;
+ * kube/http_curl.c is the real implementation on libcurl. */
+#ifndef KLEASE_KUBE_HTTP_H
+#define KLEASE_KUBE_HTTP_H
+
+#include "klease/klease.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct klease__http_request {
+    const char *method;       /* "GET", "POST", "PATCH", "DELETE" */
+    const char *path;         /* path and query, already escaped: "/apis/...?a=b" */
+    const char *content_type; /* NULL when there is no body */
+    const char *body;
+    size_t body_len;
+    int64_t timeout_ms;       /* total time allowed, > 0 */
+} klease__http_request;
+
+typedef struct klease__http_response {
+    int status;             /* HTTP status code */
+    char *body;             /* NUL-terminated, owned; free with klease__http_response_clear */
+    size_t body_len;
+    int64_t retry_after_ms; /* from a Retry-After header, or -1 */
+} klease__http_response;
+
+void klease__http_response_clear(klease__http_response *resp);
+
+/* Lets another thread interrupt a call in flight (an elector closing while
+ * the API server hangs). Once cancelled it stays cancelled. */
+typedef struct klease__cancel {
+    pthread_mutex_t mu;
+    atomic_bool cancelled;
+    void (*wake)(void *arg); /* set by the transport while a call is in flight */
+    void *wake_arg;
+} klease__cancel;
+
+void klease__cancel_init(klease__cancel *c);
+void klease__cancel_destroy(klease__cancel *c);
+/* Marks the token cancelled and wakes the call in flight, if any. */
+void klease__cancel_fire(klease__cancel *c);
+static inline bool klease__cancel_fired(klease__cancel *c)
+{
+    return c != NULL && atomic_load(&c->cancelled);
+}
+/* Transport side: registers / unregisters the waker of the call in flight.
+ * attach returns false (and registers nothing) when already cancelled. */
+bool klease__cancel_attach(klease__cancel *c, void (*wake)(void *), void *arg);
+void klease__cancel_detach(klease__cancel *c);
+
+/* Receives body bytes of a streaming response. Return false to stop. */
+typedef bool (*klease__http_data_fn)(void *user, const char *data, size_t len);
+
+typedef struct klease__transport klease__transport;
+struct klease__transport {
+    /* One request with the whole body in memory. KLEASE_OK when an HTTP
+     * response arrived, whatever its status; otherwise KLEASE_ETIMEDOUT,
+     * KLEASE_ETRANSPORT, KLEASE_EPROTO (body over the cap), KLEASE_EAUTH
+     * (credentials unavailable), KLEASE_ECLOSED (cancelled) or KLEASE_ENOMEM. */
+    klease_status (*request)(klease__transport *t, const klease__http_request *req,
+                             klease__cancel *cancel, klease__http_response *resp,
+                             klease_error *err);
+    /* A streaming request on a connection of its own. When the response
+     * status is 2xx, body bytes go to `on_data` as they arrive; otherwise the
+     * (capped) body is returned in `resp`. Returns like request(); a stream
+     * that `on_data` stopped returns KLEASE_OK. */
+    klease_status (*stream)(klease__transport *t, const klease__http_request *req,
+                            klease__cancel *cancel, klease__http_data_fn on_data, void *user,
+                            klease__http_response *resp, klease_error *err);
+    void (*destroy)(klease__transport *t);
+};
+
+#endif

@@ -1,0 +1,583 @@
+/* HTTP transport on libcurl.
+ *
+ * Connection reuse: requests take a "slot" (an easy handle plus the multi
+ * handle that owns its connection cache) from a LIFO free list and put it
+ * back when done. Sequential requests therefore always land on the same slot
+ * and reuse its open connection; concurrent requests get extra slots, and so
+ * extra connections, only while they overlap. A curl share object spreads
+ * TLS session tickets and DNS results across slots, so even a new slot
+ * resumes TLS instead of a full handshake. A watch takes a slot of its own
+ * that never returns to the pool: a long-running stream must not hold the
+ * connection that renewals need.
+ *
+ * Every call runs on the slot's multi handle and waits in curl_multi_poll(),
+ * so klease__cancel_fire() can interrupt it at once with curl_multi_wakeup().
+ *
+ * libcurl's global state: we rely on curl_easy_init()'s own lazy, thread-safe
+ * initialisation (libcurl >= 7.84); a host that wants to control it calls
+ * curl_global_init() itself before creating a client. */
+#include "kube/http_curl.h"
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct slot {
+    struct slot *next;
+    CURL *easy;
+    CURLM *multi;
+} slot;
+
+typedef struct curl_transport {
+    klease__transport base;
+    pthread_mutex_t mu; /* guards free_slots */
+    slot *free_slots;
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    char *base_url;            /* scheme://host[:port][/prefix], host replaced by tls-server-name */
+    struct curl_slist *connect_to; /* routes tls-server-name to the real host */
+    char *proxy;
+    char *ca_pem;
+    size_t ca_pem_len;
+    bool insecure;
+    int64_t connect_timeout_ms;
+    size_t max_body;
+    const klease__logger *log;
+    klease__credentials *creds;
+} curl_transport;
+
+/* ---------------------------------------------------------------- share */
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
+{
+    (void)h;
+    (void)access;
+    curl_transport *t = user;
+    pthread_mutex_lock(&t->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *user)
+{
+    (void)h;
+    curl_transport *t = user;
+    pthread_mutex_unlock(&t->share_locks[data]);
+}
+
+/* ---------------------------------------------------------------- slots */
+
+static void slot_free(slot *s)
+{
+    if (s == NULL)
+        return;
+    if (s->multi != NULL)
+        curl_multi_cleanup(s->multi);
+    if (s->easy != NULL)
+        curl_easy_cleanup(s->easy);
+    klease__free(s);
+}
+
+static slot *slot_take(curl_transport *t, bool pooled)
+{
+    slot *s = NULL;
+    if (pooled) {
+        pthread_mutex_lock(&t->mu);
+        s = t->free_slots;
+        if (s != NULL)
+            t->free_slots = s->next;
+        pthread_mutex_unlock(&t->mu);
+        if (s != NULL)
+            return s;
+    }
+    s = klease__calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->easy = curl_easy_init();
+    s->multi = curl_multi_init();
+    if (s->easy == NULL || s->multi == NULL) {
+        slot_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void slot_give_back(curl_transport *t, slot *s)
+{
+    pthread_mutex_lock(&t->mu);
+    s->next = t->free_slots;
+    t->free_slots = s;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* ------------------------------------------------------------- transfer */
+
+typedef struct transfer {
+    curl_transport *t;
+    CURL *easy;
+    char *buf; /* body of a non-streamed (or non-2xx streamed) response */
+    size_t len;
+    size_t cap;
+    bool too_big;
+    klease__http_data_fn on_data; /* streaming only */
+    void *user;
+    bool stopped; /* on_data asked to stop */
+    char errbuf[CURL_ERROR_SIZE];
+} transfer;
+
+static bool buffer_append(transfer *x, const char *data, size_t n)
+{
+    if (x->len + n > x->t->max_body) {
+        x->too_big = true;
+        return false;
+    }
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap == 0 ? 1024 : x->cap;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        char *grown = klease__realloc(x->buf, cap);
+        if (grown == NULL)
+            return false;
+        x->buf = grown;
+        x->cap = cap;
+    }
+    memcpy(x->buf + x->len, data, n);
+    x->len += n;
+    x->buf[x->len] = '\0';
+    return true;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
+{
+    transfer *x = user;
+    size_t n = size * nmemb;
+    if (x->on_data != NULL) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200 && code < 300) {
+            if (!x->on_data(x->user, data, n)) {
+                x->stopped = true;
+                return CURL_WRITEFUNC_ERROR;
+            }
+            return n;
+        }
+    }
+    return buffer_append(x, data, n) ? n : CURL_WRITEFUNC_ERROR;
+}
+
+static void wake_multi(void *arg)
+{
+    curl_multi_wakeup(arg);
+}
+
+/* Runs the prepared transfer on the slot's multi handle until it finishes,
+ * fails or is cancelled. */
+static CURLcode run(slot *s, klease__cancel *cancel, bool *cancelled)
+{
+    *cancelled = false;
+    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+        return CURLE_OUT_OF_MEMORY;
+    if (!klease__cancel_attach(cancel, wake_multi, s->multi)) {
+        curl_multi_remove_handle(s->multi, s->easy);
+        *cancelled = true;
+        return CURLE_ABORTED_BY_CALLBACK;
+    }
+    CURLcode result = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(s->multi, &running);
+        if (mc != CURLM_OK) {
+            result = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
+            break;
+        }
+        if (running == 0) {
+            int left;
+            CURLMsg *msg;
+            while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+                if (msg->msg == CURLMSG_DONE)
+                    result = msg->data.result;
+            }
+            break;
+        }
+        if (klease__cancel_fired(cancel)) {
+            *cancelled = true;
+            result = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        /* libcurl's own timeouts fire from curl_multi_perform, so a bounded
+         * poll is enough; wakeups from cancel end the poll early. */
+        if (curl_multi_poll(s->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+            result = CURLE_RECV_ERROR;
+            break;
+        }
+        if (klease__cancel_fired(cancel)) {
+            *cancelled = true;
+            result = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+    }
+    klease__cancel_detach(cancel);
+    curl_multi_remove_handle(s->multi, s->easy);
+    return result;
+}
+
+static int64_t retry_after_ms(CURL *easy)
+{
+    struct curl_header *h = NULL;
+    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return -1;
+    char *end = NULL;
+    long long secs = strtoll(h->value, &end, 10);
+    if (end != h->value && *end == '\0' && secs >= 0 && secs < 86400)
+        return (int64_t)secs * 1000;
+    /* An HTTP date: time left until then. */
+    time_t when = curl_getdate(h->value, NULL);
+    if (when < 0)
+        return -1;
+    time_t now = time(NULL);
+    return when > now ? (int64_t)(when - now) * 1000 : 0;
+}
+
+/* Sets every option of one request; the handle is reset first so nothing
+ * leaks from the previous request on this slot. */
+static klease_status prepare(curl_transport *t, transfer *x, const klease__http_request *req,
+                             const klease__auth *auth, struct curl_slist **headers,
+                             klease_error *err)
+{
+    CURL *e = x->easy;
+    char line[8192];
+    curl_easy_reset(e);
+
+    size_t url_len = strlen(t->base_url) + strlen(req->path) + 1;
+    char *url = klease__malloc(url_len);
+    if (url == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    snprintf(url, url_len, "%s%s", t->base_url, req->path);
+    CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url); /* libcurl copies it */
+    klease__free(url);
+
+    struct curl_slist *h = NULL, *tmp;
+    const char *fixed[] = {"Accept: application/json", "Expect:"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        if ((tmp = curl_slist_append(h, fixed[i])) == NULL)
+            goto oom;
+        h = tmp;
+    }
+    if (req->content_type != NULL) {
+        snprintf(line, sizeof line, "Content-Type: %s", req->content_type);
+        if ((tmp = curl_slist_append(h, line)) == NULL)
+            goto oom;
+        h = tmp;
+    }
+    if (auth->bearer_token != NULL) {
+        int n = snprintf(line, sizeof line, "Authorization: Bearer %s", auth->bearer_token);
+        if (n < 0 || (size_t)n >= sizeof line) {
+            curl_slist_free_all(h);
+            return klease__fail(err, KLEASE_EAUTH, "bearer token is too long (%d bytes)", n);
+        }
+        tmp = curl_slist_append(h, line);
+        explicit_bzero(line, sizeof line);
+        if (tmp == NULL)
+            goto oom;
+        h = tmp;
+    }
+    *headers = h;
+
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "libklease/" KLEASE_VERSION_STRING);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_SHARE, t->share);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+    int64_t connect_ms = t->connect_timeout_ms < req->timeout_ms ? t->connect_timeout_ms
+                                                                  : req->timeout_ms;
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
+
+    if (strcmp(req->method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+        if (req->body != NULL) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+        } else if (strcmp(req->method, "DELETE") != 0) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        }
+    }
+
+    if (t->connect_to != NULL)
+        curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+    if (t->proxy != NULL)
+        curl_easy_setopt(e, CURLOPT_PROXY, t->proxy);
+    if (t->ca_pem != NULL) {
+        struct curl_blob ca = {t->ca_pem, t->ca_pem_len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    if (t->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (auth->client_cert_pem != NULL && auth->client_key_pem != NULL) {
+        /* Certificates and keys go to libcurl from memory; nothing touches disk. */
+        struct curl_blob cert = {auth->client_cert_pem, auth->client_cert_pem_len, CURL_BLOB_COPY};
+        struct curl_blob key = {auth->client_key_pem, auth->client_key_pem_len, CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+    }
+    if (auth->username != NULL) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, auth->username);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, auth->password != NULL ? auth->password : "");
+    }
+    if (rc != CURLE_OK)
+        return klease__fail(err, rc == CURLE_OUT_OF_MEMORY ? KLEASE_ENOMEM : KLEASE_EINVAL,
+                            "%s %s: cannot set up the request: %s", req->method, req->path,
+                            curl_easy_strerror(rc));
+    return KLEASE_OK;
+oom:
+    curl_slist_free_all(h);
+    return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+}
+
+static klease_status map_result(const transfer *x, const klease__http_request *req, CURLcode rc,
+                                bool cancelled, klease_error *err)
+{
+    const char *detail = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc);
+    if (cancelled)
+        return klease__fail(err, KLEASE_ECLOSED, "%s %s: cancelled", req->method, req->path);
+    if (x->too_big)
+        return klease__fail(err, KLEASE_EPROTO, "%s %s: response body larger than %zu bytes",
+                            req->method, req->path, x->t->max_body);
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return klease__fail(err, KLEASE_ETIMEDOUT, "%s %s: timed out after %lld ms: %s",
+                            req->method, req->path, (long long)req->timeout_ms, detail);
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_WRITE_ERROR:
+        return klease__fail(err, KLEASE_ENOMEM, "%s %s: out of memory", req->method, req->path);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return klease__fail(err, KLEASE_ECONFIG, "%s %s: %s", req->method, req->path, detail);
+    default:
+        return klease__fail(err, KLEASE_ETRANSPORT, "%s %s: %s", req->method, req->path, detail);
+    }
+}
+
+static klease_status perform(curl_transport *t, slot *s, const klease__http_request *req,
+                             klease__cancel *cancel, klease__http_data_fn on_data, void *user,
+                             klease__http_response *resp, bool *retry_401, klease_error *err)
+{
+    klease_status st = KLEASE_OK;
+    struct curl_slist *headers = NULL;
+    klease__auth auth = {0};
+    transfer x = {.t = t, .easy = s->easy, .on_data = on_data, .user = user};
+    int64_t started = 0;
+    struct timespec ts;
+
+    *retry_401 = false;
+    if (t->creds != NULL && (st = klease__credentials_get(t->creds, &auth, err)) != KLEASE_OK)
+        goto out;
+    if ((st = prepare(t, &x, req, &auth, &headers, err)) != KLEASE_OK)
+        goto out;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    started = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+
+    bool cancelled;
+    CURLcode rc = run(s, cancel, &cancelled);
+    if (x.stopped)
+        rc = CURLE_OK; /* the stream consumer asked to stop: a clean end */
+    if (rc != CURLE_OK) {
+        st = map_result(&x, req, rc, cancelled, err);
+        goto out;
+    }
+    long code = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    klease__log(t->log, KLEASE_LOG_DEBUG, "%s %s -> %ld in %lld ms", req->method, req->path, code,
+                (long long)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - started));
+    if (code == 401 && t->creds != NULL)
+        *retry_401 = klease__credentials_unauthorized(t->creds, auth.generation);
+    resp->status = (int)code;
+    resp->body = x.buf;
+    resp->body_len = x.len;
+    resp->retry_after_ms = retry_after_ms(s->easy);
+    x.buf = NULL;
+    if (resp->body == NULL) {
+        /* Always hand back a NUL-terminated body, even an empty one. */
+        if ((resp->body = klease__strdup("")) == NULL)
+            st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    }
+out:
+    /* The handle still points at the header list; reset it before freeing. */
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(headers);
+    klease__auth_clear(&auth);
+    klease__free(x.buf);
+    return st;
+}
+
+static klease_status do_request(curl_transport *t, const klease__http_request *req,
+                                klease__cancel *cancel, klease__http_data_fn on_data, void *user,
+                                klease__http_response *resp, klease_error *err)
+{
+    bool pooled = on_data == NULL;
+    slot *s = slot_take(t, pooled);
+    if (s == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    *resp = (klease__http_response){.retry_after_ms = -1};
+    bool retry = false;
+    klease_status st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
+    if (st == KLEASE_OK && retry) {
+        /* One more try with fresh credentials (exec plugin re-run, token re-read). */
+        klease__log(t->log, KLEASE_LOG_INFO, "%s %s: 401, retrying with fresh credentials",
+                    req->method, req->path);
+        klease__http_response_clear(resp);
+        st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
+    }
+    if (pooled && st != KLEASE_ENOMEM)
+        slot_give_back(t, s);
+    else
+        slot_free(s);
+    return st;
+}
+
+static klease_status curl_request(klease__transport *base, const klease__http_request *req,
+                                  klease__cancel *cancel, klease__http_response *resp,
+                                  klease_error *err)
+{
+    return do_request((curl_transport *)base, req, cancel, NULL, NULL, resp, err);
+}
+
+static klease_status curl_stream(klease__transport *base, const klease__http_request *req,
+                                 klease__cancel *cancel, klease__http_data_fn on_data, void *user,
+                                 klease__http_response *resp, klease_error *err)
+{
+    return do_request((curl_transport *)base, req, cancel, on_data, user, resp, err);
+}
+
+static void curl_destroy(klease__transport *base)
+{
+    curl_transport *t = (curl_transport *)base;
+    if (t == NULL)
+        return;
+    while (t->free_slots != NULL) {
+        slot *s = t->free_slots;
+        t->free_slots = s->next;
+        slot_free(s);
+    }
+    if (t->share != NULL)
+        curl_share_cleanup(t->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&t->share_locks[i]);
+    pthread_mutex_destroy(&t->mu);
+    curl_slist_free_all(t->connect_to);
+    klease__free(t->base_url);
+    klease__free(t->proxy);
+    klease__free(t->ca_pem);
+    klease__free(t);
+}
+
+/* Splits cfg->server into what libcurl needs. With tls-server-name, the URL
+ * carries that name (so SNI and certificate checks use it) and CONNECT_TO
+ * sends the connection to the real host. */
+static klease_status set_server(curl_transport *t, const klease__kube_config *cfg,
+                                klease_error *err)
+{
+    klease_status st = KLEASE_OK;
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    if (cfg->server == NULL || curl_url_set(u, CURLUPART_URL, cfg->server, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+        st = klease__fail(err, KLEASE_ECONFIG, "%s: server \"%s\" is not an http(s) URL",
+                          cfg->source ? cfg->source : "config", cfg->server ? cfg->server : "");
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    curl_url_get(u, CURLUPART_PATH, &path, 0);
+    /* Drop a trailing '/' so "base + /apis/..." never doubles it. */
+    size_t plen = path != NULL ? strlen(path) : 0;
+    while (plen > 0 && path[plen - 1] == '/')
+        path[--plen] = '\0';
+    const char *url_host = cfg->tls_server_name != NULL ? cfg->tls_server_name : host;
+    bool v6 = strchr(url_host, ':') != NULL && url_host[0] != '[';
+    size_t n = strlen(scheme) + strlen(url_host) + (port ? strlen(port) : 0) + plen + 16;
+    if ((t->base_url = klease__malloc(n)) == NULL) {
+        st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(t->base_url, n, "%s://%s%s%s:%s%s", scheme, v6 ? "[" : "", url_host, v6 ? "]" : "",
+             port ? port : "443", path ? path : "");
+    if (cfg->tls_server_name != NULL && strcmp(cfg->tls_server_name, host) != 0) {
+        char route[1024];
+        snprintf(route, sizeof route, "%s:%s:%s:%s", cfg->tls_server_name, port ? port : "443",
+                 host, port ? port : "443");
+        if ((t->connect_to = curl_slist_append(NULL, route)) == NULL)
+            st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    }
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    return st;
+}
+
+klease_status klease__curl_transport_new(klease__transport **out, const klease__kube_config *cfg,
+                                         const klease__curl_settings *settings, klease_error *err)
+{
+    klease_status st = KLEASE_OK;
+    curl_transport *t = klease__calloc(1, sizeof *t);
+    if (t == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    t->base.request = curl_request;
+    t->base.stream = curl_stream;
+    t->base.destroy = curl_destroy;
+    pthread_mutex_init(&t->mu, NULL);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&t->share_locks[i], NULL);
+    t->connect_timeout_ms = settings->connect_timeout_ms;
+    t->max_body = settings->max_response_bytes;
+    t->log = settings->log;
+    t->creds = settings->creds;
+    t->insecure = cfg->insecure_skip_tls_verify;
+
+    if ((st = set_server(t, cfg, err)) != KLEASE_OK)
+        goto fail;
+    if ((cfg->proxy_url != NULL && (t->proxy = klease__strdup(cfg->proxy_url)) == NULL) ||
+        (cfg->ca_pem != NULL && (t->ca_pem = klease__strndup(cfg->ca_pem, cfg->ca_pem_len)) == NULL)) {
+        st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    t->ca_pem_len = cfg->ca_pem_len;
+    if ((t->share = curl_share_init()) == NULL) {
+        st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
+    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    *out = &t->base;
+    return KLEASE_OK;
+fail:
+    curl_destroy(&t->base);
+    return st;
+}

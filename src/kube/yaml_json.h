@@ -1,0 +1,28 @@
+/* YAML to a cJSON tree, so kubeconfig code walks one kind of tree (the same
+ * kind the exec plugin's JSON output gives). */
+#ifndef KLEASE_KUBE_YAML_JSON_H
+#define KLEASE_KUBE_YAML_JSON_H
+
+#include "klease/klease.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* Limits that keep hostile input (alias bombs, deep nesting) cheap. */
+#define KLEASE__YAML_MAX_DEPTH 64
+#define KLEASE__YAML_MAX_NODES (1 << 18)
+
+/* Converts the first YAML document in `buf` into a cJSON tree (*out, freed
+ * with cJSON_Delete), or *out = NULL when the stream holds no document or
+ * only a null. Like client-go (go-yaml's Unmarshal), later documents are
+ * ignored. Scalars become strings, keeping their text exactly (the kubeconfig
+ * reader interprets "true"/"false" itself); plain null scalars ("", "~",
+ * "null") become JSON null. Anchors and aliases are expanded within the
+ * KLEASE__YAML_MAX_NODES budget, which also stops cycles and alias bombs;
+ * merge keys ("<<") are rejected. Duplicate keys: the first wins.
+ * KLEASE_ECONFIG with a message starting with `origin` (e.g. the file name),
+ * KLEASE_ENOMEM. */
+klease_status klease__yaml_to_json(const char *buf, size_t len, const char *origin, cJSON **out,
+                                   klease_error *err);
+
+#endif

@@ -1,0 +1,151 @@
+/* klease-apiserver-sim: the simulator as a process, for the demo and for
+ * multi-process tests. Prints "port=N" and "kubeconfig=PATH" on stdout, then
+ * serves until SIGTERM or SIGINT. Usage: klease-apiserver-sim --help. */
+#include "ksim.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: klease-apiserver-sim [options]\n"
+    "  --port N                 listen port (default 0: ephemeral)\n"
+    "  --bind ADDR              IPv4 address (default 127.0.0.1)\n"
+    "  --plain-http             no TLS (tokens still work)\n"
+    "  --workdir DIR            keep CA, admin token and kubeconfig here (reused on restart)\n"
+    "  --kubeconfig PATH        where to write the kubeconfig (default WORKDIR/kubeconfig)\n"
+    "  --kubeconfig-kind K      token (default) or cert\n"
+    "  --token TOKEN:USER[:forbidden]  add a bearer token (repeatable)\n"
+    "  --allow-anonymous        let requests without credentials in\n"
+    "  --history FILE           append every accepted write as a JSON line\n"
+    "  --state FILE             load leases at start, save them at exit\n"
+    "  --bookmark-interval-ms N watch BOOKMARK period (default 60000)\n"
+    "  --watch-history N        events kept per lease for watch replay (default 100)\n"
+    "  --seed N                 seed of fault probabilities\n"
+    "  --fault JSON             add a fault at start (repeatable; see README.md)\n"
+    "  --no-control             do not serve /_ksim/ (served by default)\n"
+    "  --verbose                log libmicrohttpd errors\n";
+
+static bool parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (s == NULL || errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    ksim_options o = KSIM_OPTIONS_INIT;
+    const char *kubeconfig = NULL, *faults[32], *tokens[32];
+    int n_faults = 0, n_tokens = 0;
+    ksim_kubeconfig_kind kind = KSIM_KUBECONFIG_TOKEN;
+    long long v = 0;
+    o.control_endpoint = true;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (strcmp(a, "--port") == 0 && parse_num(next, 0, 65535, &v))
+            o.port = (uint16_t)v;
+        else if (strcmp(a, "--bind") == 0 && next)
+            o.bind_address = next;
+        else if (strcmp(a, "--workdir") == 0 && next)
+            o.workdir = next;
+        else if (strcmp(a, "--kubeconfig") == 0 && next)
+            kubeconfig = next;
+        else if (strcmp(a, "--kubeconfig-kind") == 0 && next &&
+                 (!strcmp(next, "token") || !strcmp(next, "cert")))
+            kind = strcmp(next, "cert") == 0 ? KSIM_KUBECONFIG_CERT : KSIM_KUBECONFIG_TOKEN;
+        else if (strcmp(a, "--token") == 0 && next && n_tokens < 32)
+            tokens[n_tokens++] = next;
+        else if (strcmp(a, "--history") == 0 && next)
+            o.history_path = next;
+        else if (strcmp(a, "--state") == 0 && next)
+            o.state_path = next;
+        else if (strcmp(a, "--bookmark-interval-ms") == 0 && parse_num(next, 1, INT_MAX, &v))
+            o.bookmark_interval_ms = v;
+        else if (strcmp(a, "--watch-history") == 0 && parse_num(next, 0, 1000000, &v))
+            o.watch_history = (int)v;
+        else if (strcmp(a, "--seed") == 0 && parse_num(next, 0, LLONG_MAX, &v))
+            o.seed = (uint64_t)v;
+        else if (strcmp(a, "--fault") == 0 && next && n_faults < 32)
+            faults[n_faults++] = next;
+        else {
+            takes = false;
+            if (strcmp(a, "--plain-http") == 0)
+                o.tls = false;
+            else if (strcmp(a, "--allow-anonymous") == 0)
+                o.allow_anonymous = true;
+            else if (strcmp(a, "--no-control") == 0)
+                o.control_endpoint = false;
+            else if (strcmp(a, "--verbose") == 0)
+                o.verbose = true;
+            else {
+                fputs(strcmp(a, "--help") == 0 ? usage : "bad arguments; try --help\n",
+                      strcmp(a, "--help") == 0 ? stdout : stderr);
+                return strcmp(a, "--help") == 0 ? 0 : 2;
+            }
+        }
+        if (takes)
+            i++;
+    }
+
+    /* Block the signals before any thread exists, so only sigwait sees them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    ksim *sim = NULL;
+    if (ksim_start(&sim, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "klease-apiserver-sim: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n_tokens && rc == 0; i++) {
+        char buf[512];
+        snprintf(buf, sizeof(buf), "%s", tokens[i]);
+        char *user = strchr(buf, ':');
+        char *flag = user ? strchr(user + 1, ':') : NULL;
+        if (user)
+            *user++ = '\0';
+        if (flag)
+            *flag++ = '\0';
+        if (user == NULL || ksim_add_token(sim, buf, user, !(flag && !strcmp(flag, "forbidden"))))
+            rc = 1;
+    }
+    for (int i = 0; i < n_faults && rc == 0; i++)
+        if (ksim_add_fault_json(sim, faults[i], NULL) != 0)
+            rc = 1;
+    char path[4096];
+    if (kubeconfig == NULL) {
+        snprintf(path, sizeof(path), "%s/kubeconfig", ksim_workdir(sim));
+        kubeconfig = path;
+    }
+    if (rc == 0 && ksim_write_kubeconfig(sim, kubeconfig, kind) != 0)
+        rc = 1;
+    if (rc != 0) {
+        fprintf(stderr, "klease-apiserver-sim: bad --token/--fault or cannot write %s\n",
+                kubeconfig);
+        ksim_stop(sim);
+        return 1;
+    }
+    printf("port=%u\nkubeconfig=%s\n", (unsigned)ksim_port(sim), kubeconfig);
+    fflush(stdout);
+
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    ksim_stop(sim);
+    return 0;
+}

@@ -1,0 +1,161 @@
+/* The lease store: leases sorted by namespace and name, the global
+ * resourceVersion, and the fan-out of every accepted write to watches and
+ * to the history. Every function here runs with sim->mu held. */
+#include "ksim_internal.h"
+
+#include "core/clock.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t now_wall_s(void)
+{
+    return klease__wall_ns(klease__clock_system()) / KLEASE__NS_PER_S;
+}
+
+void random_uid(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof(b)) != 1) {
+        /* Uniqueness is all a uid needs here; fall back on the clocks. */
+        int64_t t =
+            klease__mono_ns(klease__clock_system()) ^ klease__wall_ns(klease__clock_system());
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)(i * 37);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof(b); i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+bool parse_rv(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+lease *store_find(ksim *sim, const char *ns, const char *name)
+{
+    for (lease *l = sim->leases; l; l = l->next)
+        if (strcmp(l->ns, ns) == 0 && strcmp(l->name, name) == 0)
+            return l;
+    return NULL;
+}
+
+static int compare(const lease *a, const char *ns, const char *name)
+{
+    int c = strcmp(a->ns, ns);
+    return c ? c : strcmp(a->name, name);
+}
+
+static char *event_line(const char *type, const lease *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *obj = lease_to_json(l, false);
+    char *s = NULL;
+    if (o == NULL || obj == NULL || !cJSON_AddStringToObject(o, "type", type)) {
+        cJSON_Delete(obj);
+        goto out;
+    }
+    cJSON_AddItemToObject(o, "object", obj);
+    s = json_line(o);
+out:
+    cJSON_Delete(o);
+    return s;
+}
+
+static int record(ksim *sim, const lease *l, ksim_op op, const request *rq, bool deleted)
+{
+    const klease__clock *clk = klease__clock_system();
+    ksim_history_entry e = {
+        .wall_ns = klease__wall_ns(clk),
+        .mono_ns = klease__mono_ns(clk),
+        .resource_version = l->rv,
+        .op = op,
+        .ns = l->ns,
+        .name = l->name,
+        .identity = rq ? (char *)rq->id.user : (char *)"",
+        .field_manager = (char *)(rq && !deleted ? field_manager(rq) : ""),
+    };
+    if (!deleted) {
+        e.holder = l->spec.holder;
+        e.has_renew_time = l->spec.has_renew;
+        e.renew_time_ns = l->spec.renew_ns;
+        e.has_duration = l->spec.has_duration;
+        e.lease_duration_seconds = l->spec.duration;
+        e.has_transitions = l->spec.has_transitions;
+        e.lease_transitions = l->spec.transitions;
+    }
+    return history_append(sim, &e);
+}
+
+int store_commit(ksim *sim, lease *next, ksim_op op, const request *rq, bool created)
+{
+    next->rv = sim->rv + 1;
+    char *line = event_line(created ? "ADDED" : "MODIFIED", next);
+    if (line == NULL) {
+        lease_free(next);
+        return -1;
+    }
+    sim->rv++;
+    lease **pp = &sim->leases;
+    while (*pp && compare(*pp, next->ns, next->name) < 0)
+        pp = &(*pp)->next;
+    if (*pp && compare(*pp, next->ns, next->name) == 0) {
+        lease *old = *pp;
+        next->next = old->next;
+        lease_free(old);
+    } else {
+        next->next = *pp;
+    }
+    *pp = next;
+    /* The write is applied; failing to tell watchers or the history about it
+     * would make them lie, so report OOM but keep the write. */
+    int rc = watch_publish(sim, next->ns, next->name, next->rv, line);
+    free(line);
+    if (record(sim, next, op, rq, false) != 0)
+        rc = -1;
+    pthread_cond_broadcast(&sim->cond);
+    return rc;
+}
+
+int store_delete(ksim *sim, lease *l, const request *rq)
+{
+    uint64_t old_rv = l->rv;
+    l->rv = sim->rv + 1;
+    char *line = event_line("DELETED", l);
+    if (line == NULL) {
+        l->rv = old_rv;
+        return -1;
+    }
+    sim->rv++;
+    for (lease **pp = &sim->leases; *pp; pp = &(*pp)->next)
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    int rc = watch_publish(sim, l->ns, l->name, l->rv, line);
+    free(line);
+    if (record(sim, l, KSIM_OP_DELETE, rq, true) != 0)
+        rc = -1;
+    lease_free(l);
+    pthread_cond_broadcast(&sim->cond);
+    return rc;
+}

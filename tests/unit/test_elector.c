@@ -1,0 +1,396 @@
+/* The elector over the scripted transport and the fake clock: renew schedule,
+ * backoff, loss at the deadline while the server hangs, following by watch,
+ * fatal errors, and close in each state. */
+#include "cmocka_wrap.h"
+
+#include "core/fake_clock.h"
+#include "lease/manager.h"
+#include "lease_fixtures.h"
+#include "scripted_transport.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fixture {
+    scripted_transport *t;
+    klease__fake_clock *fc;
+    klease_client *client;
+    klease_manager *m;
+    klease_elector *e;
+    klease_claim_params params; /* 30 s, grace 1 s */
+    klease_elector_options opts;
+    /* what the change callback saw */
+    pthread_mutex_t mu;
+    int calls;
+    bool last_leading;
+    klease_status last_status;
+} fixture;
+
+static void on_change(void *user, const klease_claim *claim, bool leading, klease_status status)
+{
+    fixture *f = user;
+    (void)claim;
+    pthread_mutex_lock(&f->mu);
+    f->calls++;
+    f->last_leading = leading;
+    f->last_status = status;
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int64_t now_wall(fixture *f)
+{
+    return klease__wall_ns(klease__fake_clock_get(f->fc));
+}
+
+static int64_t now_mono(fixture *f)
+{
+    return klease__mono_ns(klease__fake_clock_get(f->fc));
+}
+
+/* Manager initialised from lease-a; holder NULL for an unheld lease. */
+static fixture *new_fixture(const char *holder)
+{
+    fixture *f = calloc(1, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    f->t = scripted_new();
+    f->fc = klease__fake_clock_new(MONO0, WALL0);
+    f->t->clock = klease__fake_clock_get(f->fc);
+    assert_int_equal(klease__client_new_with_transport(&f->client, &f->t->base,
+                                                       klease__fake_clock_get(f->fc), "ns", NULL),
+                     KLEASE_OK);
+    push_lease(f->t, 200, 10, holder, now_wall(f), 30, 3);
+    assert_int_equal(klease_manager_init(&f->m, f->client, NULL, "lease-a", NULL, NULL), KLEASE_OK);
+    f->params = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
+    f->opts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
+    f->opts.on_change = on_change;
+    f->opts.user = f;
+    return f;
+}
+
+static void spawn(fixture *f)
+{
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &f->params, &f->opts, NULL), KLEASE_OK);
+}
+
+static klease_status close_and_free(fixture *f)
+{
+    klease_status st = klease_elector_close(f->e, NULL);
+    klease_manager_free(f->m);
+    klease_client_free(f->client);
+    scripted_free(f->t);
+    klease__fake_clock_free(f->fc);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+    return st;
+}
+
+/* Waits (real time) until the elector thread sleeps on the fake clock, and
+ * returns the deadline it sleeps until. */
+static int64_t elector_sleeps_until(fixture *f)
+{
+    assert_true(klease__fake_clock_await_sleepers(f->fc, 1, 10000));
+    return klease__fake_clock_next_deadline(f->fc);
+}
+
+/* Waits for the next published change (the elector's thread publishes). */
+static void next_change(fixture *f, uint64_t *seen, klease_claim *claim, bool *has)
+{
+    /* A bounded real wait: poll the version rather than sleep on the fake clock. */
+    for (int i = 0; i < 10000; i++) {
+        if (klease_elector_wait_change(f->e, seen, 0, claim, has) != KLEASE_ETIMEDOUT)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("no change published within 10 s");
+}
+
+/* The elector acquires an unheld lease; returns the claim. */
+static klease_claim lead(fixture *f, uint64_t *seen)
+{
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);
+    int64_t sent = now_mono(f);
+    spawn(f);
+    klease_claim claim;
+    bool has = false;
+    next_change(f, seen, &claim, &has);
+    assert_true(has);
+    assert_string_equal(claim.holder, "me");
+    assert_int_equal(claim.deadline_mono_ns, sent + 30 * S);
+    assert_true(klease_elector_is_leader(f->e));
+    return claim;
+}
+
+static void test_leader_renews_when_the_grace_begins(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen);
+    assert_int_equal(elector_sleeps_until(f), claim.deadline_mono_ns - 1 * S);
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 29 * S, 30, 4);
+    klease__fake_clock_advance(f->fc, 29 * S);
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_string_equal(claim.resource_version, "12");
+    assert_int_equal(claim.deadline_mono_ns, MONO0 + 59 * S);
+    assert_string_equal(f->t->requests[2].content_type, "application/strategic-merge-patch+json");
+    assert_true(klease_elector_is_leader(f->e));
+    /* close vacates: a fresh read, then the strategic-merge vacate */
+    push_lease(f->t, 200, 12, "me", now_wall(f), 30, 4);
+    push_lease(f->t, 200, 13, NULL, 0, 0, 4);
+    size_t before = f->t->nrequests;
+    scripted_transport *t = f->t;
+    f->t = NULL; /* keep the transport alive to inspect it after close */
+    klease_status st = klease_elector_close(f->e, NULL);
+    assert_int_equal(st, KLEASE_OK);
+    assert_int_equal(t->nrequests, before + 2);
+    assert_non_null(strstr(t->requests[before + 1].body, "\"holderIdentity\":null"));
+    f->e = NULL;
+    f->t = t;
+    assert_false(f->last_leading);
+    assert_int_equal(f->last_status, KLEASE_ECLOSED);
+    close_and_free(f);
+}
+
+static void test_loss_is_published_at_the_deadline_while_the_server_hangs(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen);
+    elector_sleeps_until(f);
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    klease__fake_clock_advance(f->fc, 29 * S); /* renew time: the renewal hangs */
+    assert_true(scripted_await_hang(f->t));
+    assert_true(klease_elector_is_leader(f->e));
+    klease__fake_clock_advance(f->fc, 1 * S - 1);
+    assert_true(klease_elector_is_leader(f->e));
+    klease__fake_clock_advance(f->fc, 1);
+    /* The predicate is pure time: false at the deadline, whatever the thread does. */
+    assert_false(klease_elector_is_leader(f->e));
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    pthread_mutex_lock(&f->mu);
+    assert_false(f->last_leading);
+    pthread_mutex_unlock(&f->mu);
+    klease_error err;
+    assert_int_equal(klease_elector_status(f->e, &err), KLEASE_ETIMEDOUT);
+    /* The renewal was bounded by the one second left on the claim. */
+    assert_int_equal(f->t->requests[2].timeout_ms, 1000);
+    close_and_free(f);
+}
+
+static void test_failures_back_off_with_growing_capped_delays(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.min_backoff_ms = 100;
+    f->opts.max_backoff_ms = 1000;
+    for (int i = 0; i < 8; i++)
+        scripted_push(f->t, (scripted_reply){.status = KLEASE_ETRANSPORT});
+    spawn(f);
+    int64_t base = 100;
+    for (int i = 0; i < 7; i++) {
+        int64_t delay = elector_sleeps_until(f) - now_mono(f);
+        assert_true(delay <= base * MS);
+        assert_true(delay >= base * MS / 2);
+        klease__fake_clock_advance(f->fc, delay);
+        base = base * 2 > 1000 ? 1000 : base * 2;
+    }
+    klease_error err;
+    assert_int_equal(klease_elector_status(f->e, &err), KLEASE_ETRANSPORT);
+    assert_false(klease_elector_is_leader(f->e));
+    close_and_free(f);
+}
+
+static void test_recovers_leadership_after_an_outage(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.max_backoff_ms = 200;
+    for (int i = 0; i < 3; i++)
+        scripted_push(f->t, (scripted_reply){.status = KLEASE_ETRANSPORT});
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);
+    spawn(f);
+    for (int i = 0; i < 3; i++)
+        klease__fake_clock_advance(f->fc, elector_sleeps_until(f) - now_mono(f));
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_true(has);
+    assert_true(klease_elector_is_leader(f->e));
+    assert_int_equal(klease_elector_status(f->e, NULL), KLEASE_OK);
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);
+    push_lease(f->t, 200, 12, NULL, 0, 0, 4);
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
+static void test_retry_after_is_honoured(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    scripted_push(f->t, (scripted_reply){.http_status = 429, .retry_after_ms = 3000, .body = "{}"});
+    spawn(f);
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), 3000 * MS);
+    close_and_free(f);
+}
+
+static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    scripted_push_fixture(f->t, 422, "14c-apply-invalid-duration.json");
+    spawn(f);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_int_equal(klease_elector_wait_change(f->e, &seen, 0, &claim, &has), KLEASE_ECLOSED);
+    pthread_mutex_lock(&f->mu);
+    assert_int_equal(f->last_status, KLEASE_EHTTP);
+    assert_false(f->last_leading);
+    pthread_mutex_unlock(&f->mu);
+    klease_error err;
+    assert_int_equal(klease_elector_status(f->e, &err), KLEASE_EHTTP);
+    assert_int_equal(err.http_code, 422);
+    assert_int_equal(close_and_free(f), KLEASE_EHTTP);
+}
+
+static void test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    char *stream = watch_line("MODIFIED", 11, NULL, 0, 0, 3);
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = stream, .chunk = 10});
+    free(stream);
+    push_lease(f->t, 200, 12, "me", now_wall(f), 30, 4);
+    spawn(f);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    do
+        next_change(f, &seen, &claim, &has);
+    while (!klease_elector_is_leader(f->e));
+    /* No time passed: the takeover did not wait for the old claim to expire. */
+    assert_int_equal(now_mono(f), MONO0);
+    scripted_request *w = &f->t->requests[1];
+    assert_true(w->stream);
+    assert_non_null(strstr(w->path, "watch=1&fieldSelector=metadata.name%3Dlease-a"));
+    assert_non_null(strstr(w->path, "resourceVersion=10"));
+    assert_non_null(strstr(f->t->requests[2].body, "\"resourceVersion\":\"11\""));
+    close_and_free(f);
+}
+
+static void test_follower_acquires_when_the_followed_claim_expires(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    scripted_push(f->t, (scripted_reply){.hang = true}); /* a silent watch */
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 30001 * MS, 30, 4);
+    spawn(f);
+    assert_true(scripted_await_hang(f->t));
+    /* The watch is capped at the followed claim's deadline: 30 s after we
+     * first saw it (the monotonic rule; the wall rule says 31 s). */
+    assert_int_equal(f->t->requests[1].timeout_ms, 30001);
+    klease__fake_clock_advance(f->fc, 30001 * MS);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    do
+        next_change(f, &seen, &claim, &has);
+    while (!klease_elector_is_leader(f->e));
+    assert_string_equal(f->t->requests[2].content_type, "application/apply-patch+yaml");
+    close_and_free(f);
+}
+
+static void test_follower_polls_when_the_watch_fails(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    scripted_push(f->t, (scripted_reply){.status = KLEASE_ETRANSPORT}); /* the watch */
+    spawn(f);
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), 2000 * MS);
+    push_lease(f->t, 200, 11, NULL, 0, 0, 3); /* the poll sees a vacate */
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 2 * S, 30, 4);
+    klease__fake_clock_advance(f->fc, 2 * S);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    do
+        next_change(f, &seen, &claim, &has);
+    while (!klease_elector_is_leader(f->e));
+    assert_string_equal(f->t->requests[2].method, "GET");
+    close_and_free(f);
+}
+
+static void test_close_interrupts_a_hanging_watch_promptly(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    spawn(f);
+    assert_true(scripted_await_hang(f->t));
+    /* Not the holder: close must neither wait for the watch nor write. */
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
+static void test_close_interrupts_a_hanging_renewal(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    uint64_t seen = 0;
+    lead(f, &seen);
+    elector_sleeps_until(f);
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    klease__fake_clock_advance(f->fc, 29 * S);
+    assert_true(scripted_await_hang(f->t));
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);
+    push_lease(f->t, 200, 12, NULL, 0, 0, 4);
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
+static void test_spawn_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    klease_error err;
+    klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+    p.renew_grace_ms = 40000;
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &p, &f->opts, &err), KLEASE_EINVAL);
+    assert_int_equal(klease_spawn(&f->e, f->m, "", &f->params, &f->opts, &err), KLEASE_EINVAL);
+    f->opts.poll_interval_ms = 0;
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &f->params, &f->opts, &err), KLEASE_EINVAL);
+    f->opts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
+    f->opts.max_backoff_ms = 1;
+    f->opts.min_backoff_ms = 2;
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &f->params, &f->opts, &err), KLEASE_EINVAL);
+    assert_null(f->e);
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_leader_renews_when_the_grace_begins),
+        cmocka_unit_test(test_loss_is_published_at_the_deadline_while_the_server_hangs),
+        cmocka_unit_test(test_failures_back_off_with_growing_capped_delays),
+        cmocka_unit_test(test_recovers_leadership_after_an_outage),
+        cmocka_unit_test(test_retry_after_is_honoured),
+        cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
+        cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
+        cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
+        cmocka_unit_test(test_follower_polls_when_the_watch_fails),
+        cmocka_unit_test(test_close_interrupts_a_hanging_watch_promptly),
+        cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
+        cmocka_unit_test(test_spawn_rejects_bad_arguments),
+    };
+    return cmocka_run_group_tests_name("elector", tests, NULL, NULL);
+}

@@ -1,0 +1,315 @@
+/* Lease REST calls over the scripted transport: request shapes and the
+ * mapping of every real server error into klease_error. */
+#include "cmocka_wrap.h"
+
+#include "kube/lease_api.h"
+#include "scripted_transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fixture {
+    scripted_transport *t;
+    klease_client *client;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->t = scripted_new();
+    assert_int_equal(klease__client_new_with_transport(&f->client, &f->t->base, NULL, "klease-test", NULL),
+                     KLEASE_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    klease_client_free(f->client);
+    scripted_free(f->t);
+    free(f);
+    return 0;
+}
+
+/* Runs a GET of lease-a against one scripted reply and returns the status. */
+static klease_status get_with(fixture *f, int http_status, const char *fixture_name,
+                              klease_error *err)
+{
+    scripted_push_fixture(f->t, http_status, fixture_name);
+    klease__http_response resp;
+    klease_status st = klease__lease_get(f->client, "klease-test", "lease-a", NULL, &resp, err);
+    klease__http_response_clear(&resp);
+    return st;
+}
+
+static void test_get_sends_the_lease_path_and_returns_the_body(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 200, "01-get-lease.json");
+    klease__http_response resp;
+    klease_error err;
+    assert_int_equal(klease__lease_get(f->client, "klease-test", "lease-a", NULL, &resp, &err),
+                     KLEASE_OK);
+    assert_int_equal(resp.status, 200);
+    assert_non_null(strstr(resp.body, "\"holderIdentity\":\"initial-holder\""));
+    klease__http_response_clear(&resp);
+    scripted_request *r = &f->t->requests[0];
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->path, "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases/lease-a");
+    assert_null(r->body);
+    assert_int_equal(r->timeout_ms, 10000);
+}
+
+static void test_apply_sends_force_field_manager_and_apply_content_type(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 200, "02-apply-correct-rv.json");
+    klease__http_response resp;
+    assert_int_equal(klease__lease_patch(f->client, "klease-test", "lease-a", KLEASE__PATCH_APPLY,
+                                         "{\"x\":1}", "klease", true, NULL, &resp, NULL),
+                     KLEASE_OK);
+    klease__http_response_clear(&resp);
+    scripted_request *r = &f->t->requests[0];
+    assert_string_equal(r->method, "PATCH");
+    assert_string_equal(r->path, "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases/"
+                                 "lease-a?fieldManager=klease&force=true");
+    assert_string_equal(r->content_type, "application/apply-patch+yaml");
+    assert_string_equal(r->body, "{\"x\":1}");
+}
+
+static void test_strategic_merge_never_sends_force(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 200, "04-smp-correct-rv.json");
+    scripted_push_fixture(f->t, 200, "04-smp-correct-rv.json");
+    klease__http_response resp;
+    assert_int_equal(klease__lease_patch(f->client, "klease-test", "lease-a",
+                                         KLEASE__PATCH_STRATEGIC, "{}", "klease", true, NULL,
+                                         &resp, NULL),
+                     KLEASE_OK);
+    klease__http_response_clear(&resp);
+    assert_int_equal(klease__lease_patch(f->client, "klease-test", "lease-a", KLEASE__PATCH_MERGE,
+                                         "{}", "klease", false, NULL, &resp, NULL),
+                     KLEASE_OK);
+    klease__http_response_clear(&resp);
+    assert_string_equal(f->t->requests[0].path, "/apis/coordination.k8s.io/v1/namespaces/"
+                                                "klease-test/leases/lease-a?fieldManager=klease");
+    assert_string_equal(f->t->requests[0].content_type, "application/strategic-merge-patch+json");
+    assert_string_equal(f->t->requests[1].content_type, "application/merge-patch+json");
+}
+
+static void test_create_posts_to_the_collection(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 201, "11-post-create.json");
+    klease__http_response resp;
+    assert_int_equal(klease__lease_create(f->client, "klease-test", "lease-post", "{}", "klease",
+                                          NULL, &resp, NULL),
+                     KLEASE_OK);
+    assert_int_equal(resp.status, 201);
+    klease__http_response_clear(&resp);
+    assert_string_equal(f->t->requests[0].method, "POST");
+    assert_string_equal(f->t->requests[0].path,
+                        "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases?fieldManager=klease");
+    assert_string_equal(f->t->requests[0].content_type, "application/json");
+}
+
+static void test_field_manager_is_escaped(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 200, "04-smp-correct-rv.json");
+    klease__http_response resp;
+    assert_int_equal(klease__lease_patch(f->client, "klease-test", "lease-a",
+                                         KLEASE__PATCH_STRATEGIC, "{}", "my mgr/x&y", false, NULL,
+                                         &resp, NULL),
+                     KLEASE_OK);
+    klease__http_response_clear(&resp);
+    assert_non_null(strstr(f->t->requests[0].path, "fieldManager=my%20mgr%2Fx%26y"));
+}
+
+static void test_invalid_names_are_refused_before_any_request(void **state)
+{
+    fixture *f = *state;
+    klease__http_response resp;
+    klease_error err;
+    char long_name[300];
+    memset(long_name, 'a', 254);
+    long_name[254] = '\0';
+    const char *bad_names[] = {"", "Lease-A", "lease/a", "lease a", "-lease", "lease.", "a..b",
+                               "%2e%2e", long_name};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
+        assert_int_equal(klease__lease_get(f->client, "klease-test", bad_names[i], NULL, &resp, &err),
+                         KLEASE_EINVAL);
+    assert_int_equal(klease__lease_get(f->client, "Klease", "a", NULL, &resp, &err), KLEASE_EINVAL);
+    assert_int_equal(klease__lease_get(f->client, "a.b", "a", NULL, &resp, &err), KLEASE_EINVAL);
+    assert_int_equal(klease__lease_get(f->client, NULL, "a", NULL, &resp, &err), KLEASE_EINVAL);
+    assert_non_null(strstr(err.message, "namespace"));
+    assert_int_equal(f->t->nrequests, 0);
+    assert_int_equal(klease__lease_validate_names("kube-system", "a.b-c.d", NULL), KLEASE_OK);
+}
+
+static void test_call_timeout_only_tightens_the_client_timeout(void **state)
+{
+    fixture *f = *state;
+    klease__http_response resp;
+    const int64_t asked[] = {500, 0, 20000};
+    const int64_t want[] = {500, 10000, 10000};
+    for (int i = 0; i < 3; i++) {
+        scripted_push_fixture(f->t, 200, "01-get-lease.json");
+        klease__call call = {.timeout_ms = asked[i]};
+        assert_int_equal(klease__lease_get(f->client, "klease-test", "lease-a", &call, &resp, NULL),
+                         KLEASE_OK);
+        klease__http_response_clear(&resp);
+        assert_int_equal(f->t->requests[i].timeout_ms, want[i]);
+    }
+}
+
+static void test_not_found_maps_to_enotfound(void **state)
+{
+    klease_error err;
+    assert_int_equal(get_with(*state, 404, "08-get-missing.json", &err), KLEASE_ENOTFOUND);
+    assert_int_equal(err.http_code, 404);
+    assert_string_equal(err.reason, "NotFound");
+    assert_non_null(strstr(err.message, "\"lease-missing\" not found"));
+}
+
+static void test_stale_version_conflict_maps_to_econflict_reason_conflict(void **state)
+{
+    klease_error err;
+    assert_int_equal(get_with(*state, 409, "03-apply-stale-rv.json", &err), KLEASE_ECONFLICT);
+    assert_string_equal(err.reason, "Conflict");
+    assert_int_equal(err.http_code, 409);
+}
+
+static void test_field_manager_conflict_is_told_apart(void **state)
+{
+    klease_error err;
+    assert_int_equal(get_with(*state, 409, "03c-apply-other-manager-no-force.json", &err),
+                     KLEASE_ECONFLICT);
+    assert_string_equal(err.reason, "FieldManagerConflict");
+}
+
+static void test_already_exists_is_told_apart(void **state)
+{
+    klease_error err;
+    assert_int_equal(get_with(*state, 409, "12-post-duplicate.json", &err), KLEASE_ECONFLICT);
+    assert_string_equal(err.reason, "AlreadyExists");
+}
+
+static void test_unauthorized_and_forbidden_map_to_eauth(void **state)
+{
+    klease_error err;
+    assert_int_equal(get_with(*state, 401, "31-token-bad.json", &err), KLEASE_EAUTH);
+    assert_string_equal(err.reason, "Unauthorized");
+    assert_int_equal(get_with(*state, 403, "32-token-forbidden.json", &err), KLEASE_EAUTH);
+    assert_string_equal(err.reason, "Forbidden");
+    assert_non_null(strstr(err.message, "klease-token-nobody"));
+    assert_int_equal(get_with(*state, 403, "33-no-credentials.json", &err), KLEASE_EAUTH);
+    assert_non_null(strstr(err.message, "system:anonymous"));
+}
+
+static void test_server_errors_map_to_ehttp_without_reason(void **state)
+{
+    klease_error err;
+    assert_int_equal(get_with(*state, 500, "12b-post-with-rv.json", &err), KLEASE_EHTTP);
+    assert_int_equal(err.http_code, 500);
+    assert_string_equal(err.reason, "");
+    assert_non_null(strstr(err.message, "resourceVersion should not be set"));
+    assert_int_equal(get_with(*state, 422, "13-post-invalid-duration-zero.json", &err), KLEASE_EHTTP);
+    assert_string_equal(err.reason, "Invalid");
+    assert_int_equal(get_with(*state, 400, "09-apply-missing-no-rv.json", &err), KLEASE_EHTTP);
+    assert_string_equal(err.reason, "BadRequest");
+    assert_int_equal(get_with(*state, 415, "18b-patch-unsupported-ctype.json", &err), KLEASE_EHTTP);
+    assert_string_equal(err.reason, "UnsupportedMediaType");
+    assert_int_equal(get_with(*state, 410, "25b-list-exact-compacted-rv.json", &err), KLEASE_EHTTP);
+    assert_string_equal(err.reason, "Expired");
+}
+
+static void test_too_many_requests_keeps_retry_after(void **state)
+{
+    fixture *f = *state;
+    scripted_push(f->t, (scripted_reply){
+                            .http_status = 429,
+                            .retry_after_ms = 3000,
+                            .body = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                                    "\"status\":\"Failure\",\"message\":\"too many requests\","
+                                    "\"reason\":\"TooManyRequests\",\"code\":429}",
+                        });
+    klease__http_response resp;
+    klease_error err;
+    assert_int_equal(klease__lease_get(f->client, "klease-test", "lease-a", NULL, &resp, &err),
+                     KLEASE_EHTTP);
+    assert_int_equal(err.http_code, 429);
+    assert_int_equal(err.retry_after_ms, 3000);
+    assert_string_equal(err.reason, "TooManyRequests");
+    assert_null(resp.body);
+}
+
+static void test_a_non_status_error_body_is_quoted_in_the_message(void **state)
+{
+    fixture *f = *state;
+    scripted_push(f->t, (scripted_reply){.http_status = 502, .body = "<html>Bad Gateway</html>"});
+    klease__http_response resp;
+    klease_error err;
+    assert_int_equal(klease__lease_get(f->client, "klease-test", "lease-a", NULL, &resp, &err),
+                     KLEASE_EHTTP);
+    assert_int_equal(err.http_code, 502);
+    assert_string_equal(err.reason, "");
+    assert_non_null(strstr(err.message, "<html>Bad Gateway"));
+}
+
+static void test_transport_failures_pass_through(void **state)
+{
+    fixture *f = *state;
+    klease__http_response resp;
+    klease_error err;
+    const klease_status kinds[] = {KLEASE_ETIMEDOUT, KLEASE_ETRANSPORT, KLEASE_EPROTO};
+    for (int i = 0; i < 3; i++) {
+        scripted_push(f->t, (scripted_reply){.status = kinds[i]});
+        assert_int_equal(klease__lease_get(f->client, "klease-test", "lease-a", NULL, &resp, &err),
+                         kinds[i]);
+        assert_int_equal(err.status, kinds[i]);
+    }
+}
+
+static void test_delete_maps_success_and_not_found(void **state)
+{
+    fixture *f = *state;
+    klease__http_response resp;
+    klease_error err;
+    scripted_push_fixture(f->t, 200, "19c-delete-lease-post.json");
+    assert_int_equal(klease__lease_delete(f->client, "klease-test", "lease-post", NULL, &resp, &err),
+                     KLEASE_OK);
+    klease__http_response_clear(&resp);
+    scripted_push_fixture(f->t, 404, "19d-delete-missing.json");
+    assert_int_equal(klease__lease_delete(f->client, "klease-test", "lease-missing", NULL, &resp, &err),
+                     KLEASE_ENOTFOUND);
+    assert_string_equal(f->t->requests[0].method, "DELETE");
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_get_sends_the_lease_path_and_returns_the_body),
+        T(test_apply_sends_force_field_manager_and_apply_content_type),
+        T(test_strategic_merge_never_sends_force),
+        T(test_create_posts_to_the_collection),
+        T(test_field_manager_is_escaped),
+        T(test_invalid_names_are_refused_before_any_request),
+        T(test_call_timeout_only_tightens_the_client_timeout),
+        T(test_not_found_maps_to_enotfound),
+        T(test_stale_version_conflict_maps_to_econflict_reason_conflict),
+        T(test_field_manager_conflict_is_told_apart),
+        T(test_already_exists_is_told_apart),
+        T(test_unauthorized_and_forbidden_map_to_eauth),
+        T(test_server_errors_map_to_ehttp_without_reason),
+        T(test_too_many_requests_keeps_retry_after),
+        T(test_a_non_status_error_body_is_quoted_in_the_message),
+        T(test_transport_failures_pass_through),
+        T(test_delete_maps_success_and_not_found),
+    };
+    return cmocka_run_group_tests_name("lease_api", tests, NULL, NULL);
+}

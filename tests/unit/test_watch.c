@@ -1,0 +1,303 @@
+/* Watch: the incremental event parser under every chunking, and the watch
+ * call over the scripted transport (ERROR/410, clean end, cancellation). */
+#include "cmocka_wrap.h"
+
+#include "kube/watch.h"
+#include "lease/codec.h"
+#include "scripted_transport.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct seen {
+    int n;
+    klease__watch_type types[32];
+    char rvs[32][32];
+    int stop_after; /* 0: never stop */
+} seen;
+
+static bool record(void *user, klease__watch_type type, const cJSON *object)
+{
+    seen *s = user;
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
+    if (s->n < 32) {
+        s->types[s->n] = type;
+        snprintf(s->rvs[s->n], sizeof s->rvs[0], "%s", cJSON_IsString(rv) ? rv->valuestring : "");
+    }
+    s->n++;
+    return s->stop_after == 0 || s->n < s->stop_after;
+}
+
+/* Capture 20: MODIFIED 211, 212, 214, DELETED 215, ADDED 216, three BOOKMARKs at 216. */
+static void check_capture_20(const seen *s)
+{
+    const klease__watch_type want[] = {KLEASE__WATCH_MODIFIED, KLEASE__WATCH_MODIFIED,
+                                       KLEASE__WATCH_MODIFIED, KLEASE__WATCH_DELETED,
+                                       KLEASE__WATCH_ADDED,    KLEASE__WATCH_BOOKMARK,
+                                       KLEASE__WATCH_BOOKMARK, KLEASE__WATCH_BOOKMARK};
+    const char *rvs[] = {"211", "212", "214", "215", "216", "216", "216", "216"};
+    assert_int_equal(s->n, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(s->types[i], want[i]);
+        assert_string_equal(s->rvs[i], rvs[i]);
+    }
+}
+
+static void test_parser_yields_the_same_events_for_every_chunk_size(void **state)
+{
+    (void)state;
+    char *stream = read_fixture("wire/20-watch-events.stream");
+    size_t len = strlen(stream);
+    for (size_t chunk = 1; chunk <= len; chunk = chunk < 64 ? chunk + 1 : chunk * 2) {
+        seen s = {0};
+        klease__watch_parser p;
+        klease__watch_parser_init(&p, 1 << 20, record, &s);
+        for (size_t off = 0; off < len; off += chunk) {
+            size_t n = len - off < chunk ? len - off : chunk;
+            assert_int_equal(klease__watch_parser_feed(&p, stream + off, n, NULL), KLEASE_OK);
+        }
+        assert_int_equal(klease__watch_parser_finish(&p, NULL), KLEASE_OK);
+        klease__watch_parser_free(&p);
+        check_capture_20(&s);
+    }
+    free(stream);
+}
+
+static void test_events_decode_into_leases(void **state)
+{
+    (void)state;
+    char *stream = read_fixture("wire/20-watch-events.stream");
+    /* The third event is the vacate: holder gone, transitions kept. */
+    char *line = stream;
+    for (int i = 0; i < 2; i++)
+        line = strchr(line, '\n') + 1;
+    cJSON *doc = cJSON_ParseWithLength(line, (size_t)(strchr(line, '\n') - line));
+    klease__lease l;
+    assert_int_equal(klease__lease_decode_object(cJSON_GetObjectItem(doc, "object"), &l, NULL),
+                     KLEASE_OK);
+    assert_false(l.has_holder);
+    assert_int_equal(l.transitions, 3);
+    assert_string_equal(l.resource_version, "214");
+    cJSON_Delete(doc);
+    free(stream);
+}
+
+static void test_parser_rejects_malformed_events(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "{not json}\n",
+        "{\"type\":\"MODIFIED\"}\n",
+        "{\"type\":7,\"object\":{}}\n",
+        "{\"type\":\"RENAMED\",\"object\":{}}\n",
+        "[1,2,3]\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        seen s = {0};
+        klease__watch_parser p;
+        klease_error err;
+        klease__watch_parser_init(&p, 1 << 20, record, &s);
+        assert_int_equal(klease__watch_parser_feed(&p, bad[i], strlen(bad[i]), &err),
+                         KLEASE_EPROTO);
+        assert_int_equal(s.n, 0);
+        klease__watch_parser_free(&p);
+    }
+}
+
+static void test_parser_caps_the_length_of_an_event(void **state)
+{
+    (void)state;
+    seen s = {0};
+    klease__watch_parser p;
+    klease_error err;
+    klease__watch_parser_init(&p, 100, record, &s);
+    char big[300];
+    memset(big, ' ', sizeof big);
+    /* No newline ever arrives: the parser must refuse, not buffer forever. */
+    assert_int_equal(klease__watch_parser_feed(&p, big, 60, &err), KLEASE_OK);
+    assert_int_equal(klease__watch_parser_feed(&p, big, 60, &err), KLEASE_EPROTO);
+    assert_non_null(strstr(err.message, "longer than 100"));
+    klease__watch_parser_free(&p);
+}
+
+static void test_blank_lines_are_skipped_and_a_final_event_needs_no_newline(void **state)
+{
+    (void)state;
+    const char *text = "\n\r\n{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"9\"}}}";
+    seen s = {0};
+    klease__watch_parser p;
+    klease__watch_parser_init(&p, 1 << 20, record, &s);
+    assert_int_equal(klease__watch_parser_feed(&p, text, strlen(text), NULL), KLEASE_OK);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(klease__watch_parser_finish(&p, NULL), KLEASE_OK);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.types[0], KLEASE__WATCH_BOOKMARK);
+    klease__watch_parser_free(&p);
+}
+
+static void test_a_stream_cut_mid_event_is_reported(void **state)
+{
+    (void)state;
+    const char *text = "{\"type\":\"MODIFIED\",\"object\":{\"metad";
+    seen s = {0};
+    klease__watch_parser p;
+    klease_error err;
+    klease__watch_parser_init(&p, 1 << 20, record, &s);
+    assert_int_equal(klease__watch_parser_feed(&p, text, strlen(text), NULL), KLEASE_OK);
+    assert_int_equal(klease__watch_parser_finish(&p, &err), KLEASE_EPROTO);
+    assert_non_null(strstr(err.message, "middle of an event"));
+    klease__watch_parser_free(&p);
+}
+
+/* ------------------------------------------------------ the watch call */
+
+typedef struct fixture {
+    scripted_transport *t;
+    klease_client *client;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->t = scripted_new();
+    assert_int_equal(klease__client_new_with_transport(&f->client, &f->t->base, NULL, "default", NULL),
+                     KLEASE_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    klease_client_free(f->client);
+    scripted_free(f->t);
+    free(f);
+    return 0;
+}
+
+static void test_watch_request_selects_the_lease_and_asks_for_bookmarks(void **state)
+{
+    fixture *f = *state;
+    char *stream = read_fixture("wire/20-watch-events.stream");
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = stream, .chunk = 7});
+    free(stream);
+    seen s = {0};
+    assert_int_equal(klease__lease_watch(f->client, "klease-test", "lease-a", "208", 70, 0, NULL,
+                                         record, &s, NULL),
+                     KLEASE_OK);
+    check_capture_20(&s);
+    scripted_request *r = &f->t->requests[0];
+    assert_true(r->stream);
+    assert_string_equal(r->path, "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases?"
+                                 "watch=1&fieldSelector=metadata.name%3Dlease-a"
+                                 "&allowWatchBookmarks=true&timeoutSeconds=70&resourceVersion=208");
+    /* The HTTP limit leaves the server room to end the stream itself. */
+    assert_true(r->timeout_ms > 70000);
+}
+
+static void test_watch_without_version_omits_it(void **state)
+{
+    fixture *f = *state;
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = ""});
+    seen s = {0};
+    assert_int_equal(klease__lease_watch(f->client, "klease-test", "lease-a", NULL, 5, 0, NULL,
+                                         record, &s, NULL),
+                     KLEASE_OK);
+    assert_null(strstr(f->t->requests[0].path, "resourceVersion"));
+    assert_int_equal(s.n, 0);
+}
+
+static void test_error_event_with_410_ends_the_watch_as_expired(void **state)
+{
+    fixture *f = *state;
+    char *stream = read_fixture("wire/22-watch-too-old-rv.stream");
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = stream});
+    free(stream);
+    seen s = {0};
+    klease_error err;
+    assert_int_equal(klease__lease_watch(f->client, "klease-test", "lease-a", "1", 5, 0, NULL, record,
+                                         &s, &err),
+                     KLEASE_EHTTP);
+    assert_int_equal(err.http_code, 410);
+    assert_string_equal(err.reason, "Expired");
+    assert_non_null(strstr(err.message, "too old resource version"));
+    assert_int_equal(s.n, 0);
+}
+
+static void test_watch_stops_when_the_callback_says_so(void **state)
+{
+    fixture *f = *state;
+    char *stream = read_fixture("wire/20-watch-events.stream");
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = stream, .chunk = 50});
+    free(stream);
+    seen s = {.stop_after = 2};
+    assert_int_equal(klease__lease_watch(f->client, "klease-test", "lease-a", "208", 70, 0, NULL,
+                                         record, &s, NULL),
+                     KLEASE_OK);
+    assert_int_equal(s.n, 2);
+}
+
+static void test_watch_http_error_is_mapped(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 403, "33-no-credentials.json");
+    seen s = {0};
+    klease_error err;
+    assert_int_equal(klease__lease_watch(f->client, "klease-test", "lease-a", NULL, 5, 0, NULL,
+                                         record, &s, &err),
+                     KLEASE_EAUTH);
+    assert_int_equal(err.http_code, 403);
+}
+
+typedef struct watcher {
+    klease_client *client;
+    klease__cancel cancel;
+    klease_status st;
+} watcher;
+
+static void *watch_thread(void *arg)
+{
+    watcher *w = arg;
+    seen s = {0};
+    w->st = klease__lease_watch(w->client, "klease-test", "lease-a", NULL, 300, 0, &w->cancel,
+                                record, &s, NULL);
+    return NULL;
+}
+
+static void test_another_thread_can_cancel_a_watch(void **state)
+{
+    fixture *f = *state;
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    watcher w = {.client = f->client, .st = KLEASE_OK};
+    klease__cancel_init(&w.cancel);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, watch_thread, &w), 0);
+    assert_true(scripted_await_hang(f->t));
+    klease__cancel_fire(&w.cancel);
+    pthread_join(th, NULL);
+    assert_int_equal(w.st, KLEASE_ECLOSED);
+    klease__cancel_destroy(&w.cancel);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parser_yields_the_same_events_for_every_chunk_size),
+        cmocka_unit_test(test_events_decode_into_leases),
+        cmocka_unit_test(test_parser_rejects_malformed_events),
+        cmocka_unit_test(test_parser_caps_the_length_of_an_event),
+        cmocka_unit_test(test_blank_lines_are_skipped_and_a_final_event_needs_no_newline),
+        cmocka_unit_test(test_a_stream_cut_mid_event_is_reported),
+        T(test_watch_request_selects_the_lease_and_asks_for_bookmarks),
+        T(test_watch_without_version_omits_it),
+        T(test_error_event_with_410_ends_the_watch_as_expired),
+        T(test_watch_stops_when_the_callback_says_so),
+        T(test_watch_http_error_is_mapped),
+        T(test_another_thread_can_cancel_a_watch),
+    };
+    return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
+}
