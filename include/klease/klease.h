@@ -134,12 +134,16 @@ typedef struct klease_client_options {
      * participant with a skewed clock. Must be thread-safe. */
     int64_t (*wall_clock_ns)(void *user);
     void *wall_clock_user;
+    /* Most connections kept for ordinary calls; a burst of calls beyond it
+     * waits (within each call's time limit) for a free one. Every watch has
+     * a connection of its own on top. 0: the default, 16. */
+    size_t max_connections;
 } klease_client_options;
 
 #define KLEASE_CLIENT_OPTIONS_INIT                                                                 \
     {                                                                                              \
         KLEASE_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 10000, 5000, (size_t)4 << 20, NULL,       \
-            NULL, KLEASE_LOG_INFO, NULL, NULL                                                      \
+            NULL, KLEASE_LOG_INFO, NULL, NULL, 16                                                  \
     }
 
 /* Creates a client from kubeconfig or in-cluster settings (`opts` may be NULL
@@ -241,10 +245,13 @@ KLEASE_API klease_status klease_manager_init(klease_manager **out, klease_client
 KLEASE_API void klease_manager_free(klease_manager *m);
 
 /* The cached claim, without I/O. *has_claim is false when the lease was last
- * seen unheld or expired. Never waits for another thread's API call. */
+ * seen unheld or expired; *out is still filled then (holder "", deadline 0)
+ * with the lease's resourceVersion and transitions, when the lease is known.
+ * Never waits for another thread's API call. */
 KLEASE_API klease_status klease_claimed(klease_manager *m, klease_claim *out, bool *has_claim);
 
-/* Reads the lease from the API server and refreshes the cache. */
+/* Reads the lease from the API server and refreshes the cache; *out and
+ * *has_claim as for klease_claimed(). */
 KLEASE_API klease_status klease_sync(klease_manager *m, klease_claim *out, bool *has_claim,
                                      klease_error *err);
 

@@ -61,6 +61,11 @@ const klease__clock *klease__clock_system(void)
     return &system_clock;
 }
 
+bool klease__clock_mono_is_system(const klease__clock *c)
+{
+    return c->mono_ns == system_mono_ns;
+}
+
 int klease__cond_init(pthread_cond_t *cond)
 {
     pthread_condattr_t attr;

@@ -87,7 +87,8 @@ static bool fraction(const char *s, size_t len, size_t *pos, bool micro, int64_t
 static klease_status parse_time(const char *s, size_t len, bool micro, int64_t *out_ns,
                                 klease_error *err)
 {
-    int year, mon, day, hour, min, sec, off_h = 0, off_m = 0, sign = 0;
+    /* Zeroed so optimisers can see no path reads them unset. */
+    int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0, off_h = 0, off_m = 0, sign = 0;
     int64_t nanos = 0;
     size_t pos = 0;
     const char *what = NULL;

@@ -83,6 +83,8 @@ klease_status klease_client_new(klease_client **out, const klease_client_options
     };
     if (opts != NULL && opts->connect_timeout_ms > 0)
         settings.connect_timeout_ms = opts->connect_timeout_ms;
+    if (opts != NULL)
+        settings.max_connections = opts->max_connections;
     if ((st = klease__curl_transport_new(&c->transport, c->cfg, &settings, err)) != KLEASE_OK)
         goto fail;
     klease__log(&c->log, KLEASE_LOG_DEBUG, "client for %s (namespace %s) from %s",

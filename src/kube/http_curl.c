@@ -10,6 +10,11 @@
  * that never returns to the pool: a long-running stream must not hold the
  * connection that renewals need.
  *
+ * The pool holds at most max_connections slots: a burst of calls (a thousand
+ * electors renewing at once) waits for a free slot instead of opening a
+ * thousand connections and TLS handshakes. The wait counts against the
+ * call's own time limit and ends early when the call is cancelled.
+ *
  * Every call runs on the slot's multi handle and waits in curl_multi_poll(),
  * so klease__cancel_fire() can interrupt it at once with curl_multi_wakeup().
  *
@@ -19,9 +24,11 @@
 #include "kube/http_curl.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +38,16 @@ typedef struct slot {
     struct slot *next;
     CURL *easy;
     CURLM *multi;
+    bool configured; /* the options common to every request are set */
 } slot;
 
 typedef struct curl_transport {
     klease__transport base;
-    pthread_mutex_t mu; /* guards free_slots */
+    pthread_mutex_t mu; /* guards free_slots, pooled and waiters */
+    pthread_cond_t slot_freed;
     slot *free_slots;
+    size_t pooled;          /* slots in existence for the pool, free or in use */
+    size_t max_pooled;
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     char *base_url;            /* scheme://host[:port][/prefix], host replaced by tls-server-name */
@@ -81,19 +92,9 @@ static void slot_free(slot *s)
     klease__free(s);
 }
 
-static slot *slot_take(curl_transport *t, bool pooled)
+static slot *slot_new(void)
 {
-    slot *s = NULL;
-    if (pooled) {
-        pthread_mutex_lock(&t->mu);
-        s = t->free_slots;
-        if (s != NULL)
-            t->free_slots = s->next;
-        pthread_mutex_unlock(&t->mu);
-        if (s != NULL)
-            return s;
-    }
-    s = klease__calloc(1, sizeof *s);
+    slot *s = klease__calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     s->easy = curl_easy_init();
@@ -105,11 +106,83 @@ static slot *slot_take(curl_transport *t, bool pooled)
     return s;
 }
 
+static void wake_pool(void *arg)
+{
+    curl_transport *t = arg;
+    pthread_mutex_lock(&t->mu);
+    pthread_cond_broadcast(&t->slot_freed);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* A slot from the pool, waiting while max_pooled are in use. NULL with *st
+ * set on timeout, cancellation or allocation failure. */
+static slot *slot_take_pooled(curl_transport *t, int64_t timeout_ms, klease__cancel *cancel,
+                              klease_status *st)
+{
+    const klease__clock *c = klease__clock_system();
+    int64_t deadline = klease__add_sat(klease__mono_ns(c), timeout_ms * KLEASE__NS_PER_MS);
+    bool attached = false;
+    slot *s = NULL;
+    *st = KLEASE_OK;
+    pthread_mutex_lock(&t->mu);
+    while (t->free_slots == NULL && t->pooled >= t->max_pooled) {
+        if (!attached) {
+            /* Attach outside our lock order: the waker takes t->mu. */
+            pthread_mutex_unlock(&t->mu);
+            attached = klease__cancel_attach(cancel, wake_pool, t);
+            pthread_mutex_lock(&t->mu);
+            if (!attached) {
+                *st = KLEASE_ECLOSED;
+                break;
+            }
+            continue;
+        }
+        if (klease__cancel_fired(cancel)) {
+            *st = KLEASE_ECLOSED;
+            break;
+        }
+        if (c->timedwait(c, &t->slot_freed, &t->mu, deadline) == ETIMEDOUT &&
+            t->free_slots == NULL) {
+            *st = KLEASE_ETIMEDOUT;
+            break;
+        }
+    }
+    if (*st == KLEASE_OK) {
+        s = t->free_slots;
+        if (s != NULL)
+            t->free_slots = s->next;
+        else
+            t->pooled++; /* reserve a place for the slot we are about to make */
+    }
+    pthread_mutex_unlock(&t->mu);
+    if (attached)
+        klease__cancel_detach(cancel);
+    if (*st == KLEASE_OK && s == NULL && (s = slot_new()) == NULL) {
+        pthread_mutex_lock(&t->mu);
+        t->pooled--;
+        pthread_cond_signal(&t->slot_freed);
+        pthread_mutex_unlock(&t->mu);
+        *st = KLEASE_ENOMEM;
+    }
+    return s;
+}
+
 static void slot_give_back(curl_transport *t, slot *s)
 {
     pthread_mutex_lock(&t->mu);
     s->next = t->free_slots;
     t->free_slots = s;
+    pthread_cond_signal(&t->slot_freed);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* A pooled slot that must not be reused (allocation failure inside it). */
+static void slot_discard(curl_transport *t, slot *s)
+{
+    slot_free(s);
+    pthread_mutex_lock(&t->mu);
+    t->pooled--;
+    pthread_cond_signal(&t->slot_freed);
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -241,15 +314,46 @@ static int64_t retry_after_ms(CURL *easy)
     return when > now ? (int64_t)(when - now) * 1000 : 0;
 }
 
-/* Sets every option of one request; the handle is reset first so nothing
- * leaks from the previous request on this slot. */
-static klease_status prepare(curl_transport *t, transfer *x, const klease__http_request *req,
-                             const klease__auth *auth, struct curl_slist **headers,
-                             klease_error *err)
+/* The options every request on a slot shares, set once per slot rather than
+ * after a curl_easy_reset() per request (measured: about 10-20% less client
+ * CPU per renewal; see bench/bench_renew.c). */
+static void configure_slot(curl_transport *t, slot *s)
+{
+    CURL *e = s->easy;
+    if (s->configured)
+        return;
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "libklease/" KLEASE_VERSION_STRING);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_SHARE, t->share);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    if (t->connect_to != NULL)
+        curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+    if (t->proxy != NULL)
+        curl_easy_setopt(e, CURLOPT_PROXY, t->proxy);
+    if (t->ca_pem != NULL) {
+        struct curl_blob ca = {t->ca_pem, t->ca_pem_len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    if (t->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    s->configured = true;
+}
+
+/* Sets the options of one request. Everything a previous request on this
+ * slot may have set differently (method, body, credentials) is set again,
+ * or cleared, explicitly. */
+static klease_status prepare(curl_transport *t, slot *s, transfer *x,
+                             const klease__http_request *req, const klease__auth *auth,
+                             struct curl_slist **headers, klease_error *err)
 {
     CURL *e = x->easy;
     char line[8192];
-    curl_easy_reset(e);
+    configure_slot(t, s);
 
     size_t url_len = strlen(t->base_url) + strlen(req->path) + 1;
     char *url = klease__malloc(url_len);
@@ -288,22 +392,18 @@ static klease_status prepare(curl_transport *t, transfer *x, const klease__http_
 
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "libklease/" KLEASE_VERSION_STRING);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_SHARE, t->share);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
     int64_t connect_ms = t->connect_timeout_ms < req->timeout_ms ? t->connect_timeout_ms
                                                                   : req->timeout_ms;
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
 
+    /* HTTPGET drops any body of an earlier request; CUSTOMREQUEST then names
+     * the method (NULL: plain GET). */
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     if (strcmp(req->method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
     } else {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
         if (req->body != NULL) {
@@ -315,18 +415,6 @@ static klease_status prepare(curl_transport *t, transfer *x, const klease__http_
         }
     }
 
-    if (t->connect_to != NULL)
-        curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
-    if (t->proxy != NULL)
-        curl_easy_setopt(e, CURLOPT_PROXY, t->proxy);
-    if (t->ca_pem != NULL) {
-        struct curl_blob ca = {t->ca_pem, t->ca_pem_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
-    }
-    if (t->insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
     if (auth->client_cert_pem != NULL && auth->client_key_pem != NULL) {
         /* Certificates and keys go to libcurl from memory; nothing touches disk. */
         struct curl_blob cert = {auth->client_cert_pem, auth->client_cert_pem_len, CURL_BLOB_COPY};
@@ -335,12 +423,14 @@ static klease_status prepare(curl_transport *t, transfer *x, const klease__http_
         curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
         curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
         curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+    } else {
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, NULL);
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, NULL);
     }
-    if (auth->username != NULL) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, auth->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, auth->password != NULL ? auth->password : "");
-    }
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    curl_easy_setopt(e, CURLOPT_USERNAME, auth->username);
+    curl_easy_setopt(e, CURLOPT_PASSWORD,
+                     auth->username == NULL ? NULL : auth->password != NULL ? auth->password : "");
     if (rc != CURLE_OK)
         return klease__fail(err, rc == CURLE_OUT_OF_MEMORY ? KLEASE_ENOMEM : KLEASE_EINVAL,
                             "%s %s: cannot set up the request: %s", req->method, req->path,
@@ -389,7 +479,7 @@ static klease_status perform(curl_transport *t, slot *s, const klease__http_requ
     *retry_401 = false;
     if (t->creds != NULL && (st = klease__credentials_get(t->creds, &auth, err)) != KLEASE_OK)
         goto out;
-    if ((st = prepare(t, &x, req, &auth, &headers, err)) != KLEASE_OK)
+    if ((st = prepare(t, s, &x, req, &auth, &headers, err)) != KLEASE_OK)
         goto out;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     started = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -433,9 +523,16 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
                                 klease__http_response *resp, klease_error *err)
 {
     bool pooled = on_data == NULL;
-    slot *s = slot_take(t, pooled);
-    if (s == NULL)
+    klease_status took = KLEASE_OK;
+    slot *s = pooled ? slot_take_pooled(t, req->timeout_ms, cancel, &took) : slot_new();
+    if (s == NULL) {
+        if (took == KLEASE_ETIMEDOUT)
+            return klease__fail(err, took, "%s %s: timed out waiting for one of %zu connections",
+                                req->method, req->path, t->max_pooled);
+        if (took == KLEASE_ECLOSED)
+            return klease__fail(err, took, "%s %s: cancelled", req->method, req->path);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    }
     *resp = (klease__http_response){.retry_after_ms = -1};
     bool retry = false;
     klease_status st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
@@ -446,10 +543,12 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
         klease__http_response_clear(resp);
         st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
     }
-    if (pooled && st != KLEASE_ENOMEM)
-        slot_give_back(t, s);
-    else
+    if (!pooled)
         slot_free(s);
+    else if (st == KLEASE_ENOMEM)
+        slot_discard(t, s);
+    else
+        slot_give_back(t, s);
     return st;
 }
 
@@ -481,6 +580,7 @@ static void curl_destroy(klease__transport *base)
         curl_share_cleanup(t->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&t->share_locks[i]);
+    pthread_cond_destroy(&t->slot_freed);
     pthread_mutex_destroy(&t->mu);
     curl_slist_free_all(t->connect_to);
     klease__free(t->base_url);
@@ -550,6 +650,8 @@ klease_status klease__curl_transport_new(klease__transport **out, const klease__
     t->base.stream = curl_stream;
     t->base.destroy = curl_destroy;
     pthread_mutex_init(&t->mu, NULL);
+    klease__cond_init(&t->slot_freed);
+    t->max_pooled = settings->max_connections > 0 ? settings->max_connections : 16;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&t->share_locks[i], NULL);
     t->connect_timeout_ms = settings->connect_timeout_ms;

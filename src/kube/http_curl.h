@@ -10,6 +10,7 @@
 typedef struct klease__curl_settings {
     int64_t connect_timeout_ms;
     size_t max_response_bytes;
+    size_t max_connections;       /* pooled connections (watches excluded); 0: 16 */
     const klease__logger *log;    /* must outlive the transport */
     klease__credentials *creds;   /* borrowed; must outlive the transport; may be NULL */
 } klease__curl_settings;

@@ -49,6 +49,7 @@ struct klease_elector {
     klease_error final_error;
 
     _Atomic int64_t leader_deadline; /* monotonic ns; 0 when not leading */
+    bool system_clock;               /* read the clock inline in is_leader */
 };
 
 /* ------------------------------------------------------------- publishing */
@@ -95,6 +96,21 @@ static void publish_loss_if_due(klease_elector *e)
     pthread_mutex_unlock(&e->mu);
     if (due)
         publish(e, &claim, KLEASE_OK); /* same claim, now past its deadline: leading=false */
+}
+
+/* Ends our leadership at once, whatever time is left on the claim: used
+ * before a vacate, which lets a watching follower take over within a round
+ * trip of it landing. */
+static void publish_loss_now(klease_elector *e)
+{
+    pthread_mutex_lock(&e->mu);
+    bool leading = e->leading;
+    klease_claim claim = e->claim;
+    pthread_mutex_unlock(&e->mu);
+    if (!leading)
+        return;
+    claim.deadline_mono_ns = klease__mono_ns(e->clock); /* publish sees it as past */
+    publish(e, &claim, KLEASE_OK);
 }
 
 static bool closing(klease_elector *e)
@@ -273,6 +289,7 @@ static void *elector_main(void *arg)
         bool named = e->m->has_lease && klease__lease_held_by(&e->m->lease, e->claimant);
         pthread_mutex_unlock(&e->m->state_mu);
         if (named) {
+            publish_loss_now(e); /* before the vacate is sent, not after it lands */
             bool vacated = false;
             klease_error err;
             klease_status st = klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms,
@@ -329,6 +346,7 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     e->m = m;
     e->clock = klease__manager_clock(m);
+    e->system_clock = klease__clock_mono_is_system(e->clock);
     klease__strlcpy(e->claimant, claimant, sizeof e->claimant);
     e->params = *params;
     e->grace_ns = grace_ns;
@@ -394,8 +412,14 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
 
 bool klease_elector_is_leader(const klease_elector *e)
 {
+    /* A pure time predicate: the deadline is published atomically and read
+     * against a precise boot-time clock. A coarse clock would be cheaper but
+     * stops during suspend, so it could say "leader" after a resume. */
     int64_t deadline = atomic_load_explicit(&e->leader_deadline, memory_order_acquire);
-    return deadline != 0 && klease__mono_ns(e->clock) < deadline;
+    if (deadline == 0)
+        return false;
+    int64_t now = e->system_clock ? klease__mono_ns_system() : klease__mono_ns(e->clock);
+    return now < deadline;
 }
 
 klease_status klease_elector_status(klease_elector *e, klease_error *err)

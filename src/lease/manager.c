@@ -294,6 +294,28 @@ static klease_status acquire(klease_manager *m, const klease__lease *seen, const
     return st;
 }
 
+/* What klease_claimed() and klease_sync() report: the claim when there is
+ * one, else an empty holder with the lease's version and transitions.
+ * Caller holds state_mu. */
+static void report(const klease_manager *m, int64_t now, klease_claim *out, bool *has_claim)
+{
+    bool has = m->has_claim && now < m->claim.deadline_mono_ns;
+    if (has_claim != NULL)
+        *has_claim = has;
+    if (out == NULL)
+        return;
+    if (has) {
+        *out = m->claim;
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    if (m->has_lease) {
+        klease__strlcpy(out->resource_version, m->lease.resource_version,
+                        sizeof out->resource_version);
+        out->transitions = m->lease.transitions;
+    }
+}
+
 /* ------------------------------------------------------------ operations */
 
 static bool is_ours_and_fresh(klease_manager *m, const char *claimant, int64_t now,
@@ -417,10 +439,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     pthread_mutex_unlock(&m->io_mu);
     if (st == KLEASE_OK || st == KLEASE_ENOTFOUND) {
         pthread_mutex_lock(&m->state_mu);
-        if (has_claim != NULL)
-            *has_claim = m->has_claim;
-        if (out != NULL && m->has_claim)
-            *out = m->claim;
+        report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
         pthread_mutex_unlock(&m->state_mu);
     }
     return st;
@@ -436,13 +455,9 @@ klease_status klease_claimed(klease_manager *m, klease_claim *out, bool *has_cla
 {
     if (m == NULL || has_claim == NULL)
         return KLEASE_EINVAL;
-    const klease__clock *c = klease__manager_clock(m);
-    pthread_mutex_lock(&m->state_mu);
-    int64_t now = klease__mono_ns(c);
     /* A cached claim that has run out is no claim (the seed's get() rule). */
-    *has_claim = m->has_claim && now < m->claim.deadline_mono_ns;
-    if (*has_claim && out != NULL)
-        *out = m->claim;
+    pthread_mutex_lock(&m->state_mu);
+    report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
     pthread_mutex_unlock(&m->state_mu);
     return KLEASE_OK;
 }

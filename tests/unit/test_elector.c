@@ -357,6 +357,46 @@ static void test_close_interrupts_a_hanging_renewal(void **state)
     assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 
+typedef struct closer {
+    klease_elector *e;
+    klease_status st;
+} closer;
+
+static void *close_thread(void *arg)
+{
+    closer *c = arg;
+    c->st = klease_elector_close(c->e, NULL);
+    return NULL;
+}
+
+/* Regression (found designing the chaos checker): close used to keep reporting
+ * leadership while its vacate was on the wire. Once the vacate lands, a
+ * watching follower takes over within a round trip, so both would lead. */
+static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    uint64_t seen = 0;
+    lead(f, &seen);
+    elector_sleeps_until(f);
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);  /* close: the fresh read */
+    scripted_push(f->t, (scripted_reply){.hang = true}); /* the vacate, in flight */
+    closer c = {.e = f->e};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, close_thread, &c), 0);
+    assert_true(scripted_await_hang(f->t));
+    assert_string_equal(f->t->requests[f->t->nrequests - 1].method, "PATCH");
+    assert_false(klease_elector_is_leader(f->e));
+    pthread_mutex_lock(&f->mu);
+    assert_false(f->last_leading);
+    pthread_mutex_unlock(&f->mu);
+    klease__fake_clock_advance(f->fc, 1 * S); /* the vacate reaches vacate_timeout_ms */
+    pthread_join(th, NULL);
+    assert_int_equal(c.st, KLEASE_ETIMEDOUT);
+    f->e = NULL;
+    close_and_free(f);
+}
+
 static void test_spawn_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -390,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_follower_polls_when_the_watch_fails),
         cmocka_unit_test(test_close_interrupts_a_hanging_watch_promptly),
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
+        cmocka_unit_test(test_close_stops_leading_before_the_vacate_is_sent),
         cmocka_unit_test(test_spawn_rejects_bad_arguments),
     };
     return cmocka_run_group_tests_name("elector", tests, NULL, NULL);

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Turns one run of scripts/bench.sh (JSON lines) into docs/BENCHMARKS.md."""
+import json
+import sys
+
+
+def load(path):
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                d = json.loads(line)
+                runs[d["bench"]] = d
+    return runs
+
+
+def yes(b):
+    return "**met**" if b.get("met") else "**not met**"
+
+
+def main():
+    r = load(sys.argv[1])
+    m = r.get("machine", {})
+    fp, ld, rn, cu = r["ensure_claimed_fast_path"], r["elector_is_leader"], \
+        r["renew_round_trip_libklease"], r["renew_round_trip_curl_cli"]
+    ho, kt, sc, ft = r["graceful_handover"], r["sigkill_takeover"], r["scale_1000_leases"], \
+        r["footprint"]
+    out = []
+    w = out.append
+    w("# Benchmarks\n")
+    w("Every figure on this page comes from one run of `scripts/bench.sh` "
+      f"({m.get('date', '?')}). The raw JSON lines are in `bench-results/latest.jsonl` "
+      "after a run.\n")
+    w("## Machine\n")
+    w(f"- {m.get('cpus')} CPUs ({m.get('cpu')}), {m.get('memory_gib')} GiB, "
+      f"Linux {m.get('kernel')}, clocksource `{m.get('clocksource')}`")
+    w(f"- {m.get('compiler')}, libcurl {m.get('libcurl')}, Release build (`-O3`)")
+    w("- The API server is the bundled simulator over TLS on loopback, in its own process "
+      "(the renew benchmark runs it in process to read its counters, and counts only the "
+      "client thread's CPU).\n")
+    w("## How to reproduce\n")
+    w("```sh\nscripts/bench.sh          # a few minutes; rewrites this page\n"
+      "scripts/bench.sh --quick  # smaller counts, leaves this page alone\n```\n")
+    w("## Targets\n")
+    w("| target | figure | |")
+    w("|---|---|---|")
+    w(f"| held fast path of `klease_ensure_claimed()` <= 100 ns, zero allocations | "
+      f"{fp['ns_per_call_median']} ns, {fp['allocations_per_call']:.0f} allocations per call | "
+      f"{yes(fp)} |")
+    w(f"| `klease_elector_is_leader()` <= 20 ns | {ld['ns_per_call_median']} ns | {yes(ld)} |")
+    w(f"| at most one TLS handshake per client connection, reused across renews | "
+      f"{rn['tls_handshakes_per_1000']:.0f} handshakes and {rn['connections_per_1000']:.0f} "
+      f"connections per 1,000 renews | {yes(rn)} |")
+    w(f"| graceful handover p50 <= 10 ms, p99 <= 50 ms | p50 {ho['p50_ms']} ms, "
+      f"p99 {ho['p99_ms']} ms ({ho['handovers']} handovers) | {yes(ho)} |")
+    w(f"| SIGKILL takeover within lease duration + 250 ms | max {kt['max_ms']} ms for a "
+      f"{kt['lease_duration_ms']} ms lease ({kt['kills']} kills) | {yes(kt)} |")
+    w(f"| 1,000 leases renewed on time, < 1% of one core, < 64 MiB resident | "
+      f"on time: {'yes' if sc['all_renewed_on_time'] else 'NO'}, "
+      f"{sc['cpu_percent_of_one_core']:.2f}% of a core, {sc['rss_mib']} MiB | {yes(sc)} |")
+    w(f"| stripped `.so` under 250 KB | {ft['shared_lib_stripped_bytes'] / 1000:.0f} KB | "
+      f"{yes(ft)} |\n")
+    w("## Details\n")
+    w("### Held fast path\n")
+    w(f"`klease_ensure_claimed()` while holding a 30 s lease outside the renew grace: "
+      f"median of {fp['runs']} runs of {fp['calls']:,} calls, {fp['ns_per_call_median']} ns "
+      f"per call (fastest run {fp['ns_per_call_min']} ns), "
+      f"{fp['allocations_per_call']:.6f} allocations per call (counted by the allocation "
+      f"hooks), {fp['api_calls_during_run']} API calls during the run. The cost is one "
+      "uncontended mutex, one `clock_gettime(CLOCK_BOOTTIME)` and a copy of the claim.\n")
+    w(f"`klease_elector_is_leader()`: {ld['ns_per_call_median']} ns per call (median of "
+      f"{ld['runs']} runs of {ld['calls']:,}). It is an atomic load and one "
+      "`clock_gettime(CLOCK_BOOTTIME)`, and on this machine that clock read alone costs about "
+      "31 ns (measured separately), so 20 ns is not reachable with a precise clock. The "
+      "only cheaper clock, `CLOCK_MONOTONIC_COARSE` (about 10 ns), has 4 ms resolution and "
+      "stops during suspend: after a resume it would report leadership past the real "
+      "deadline. We keep the safe predicate and report the target as not met.\n")
+    w("### Renew round trip over TLS\n")
+    w("| client | renews | wall p50 | wall p99 | client CPU per renew | connections per 1,000 "
+      "| TLS handshakes per 1,000 |")
+    w("|---|---|---|---|---|---|---|")
+    w(f"| libklease (one client, pooled connection) | {rn['renewals']} | {rn['wall_ms_p50']} ms "
+      f"| {rn['wall_ms_p99']} ms | {rn['client_cpu_us_per_renew']} µs | "
+      f"{rn['connections_per_1000']:.0f} | {rn['tls_handshakes_per_1000']:.0f} |")
+    w(f"| `curl` command line, fresh connection each time | {cu['requests']} | "
+      f"{cu['wall_ms_p50']} ms | {cu['wall_ms_p99']} ms | {cu['client_cpu_us_per_request']} µs "
+      f"(includes process start) | {cu['connections_per_1000']:.0f} | "
+      f"{cu['tls_handshakes_per_1000']:.0f} |\n")
+    w("### Handover\n")
+    w(f"Graceful (the leader's `klease_elector_close()` vacates; a follower's watch sees it and "
+      f"applies): {ho['handovers']} handovers, min {ho['min_ms']} ms, p50 {ho['p50_ms']} ms, "
+      f"p90 {ho['p90_ms']} ms, p99 {ho['p99_ms']} ms, max {ho['max_ms']} ms. For comparison, "
+      "kubert's followers wait until the old expiry (up to the lease duration) and client-go "
+      "polls every retry period (2 s by default).\n")
+    w(f"After SIGKILL (no vacate; {kt['kills']} kills at random points of the renew cycle, "
+      f"lease {kt['lease_duration_ms']} ms): min {kt['min_ms']} ms, p50 {kt['p50_ms']} ms, "
+      f"max {kt['max_ms']} ms, i.e. at most {kt['max_over_duration_ms']:+.0f} ms against the "
+      "lease duration. The follower saw every renewal by watch and takes over one lease "
+      "duration after the last one.\n")
+    w("### 1,000 leases\n")
+    w(f"{sc['leases']} leases, one elector each ({sc['lease_duration_s']} s leases, 1 s grace), "
+      f"one client, in one process; the window of {sc['window_s']} s covers two renewals of "
+      f"every lease. Every lease sampled every 100 ms: {sc['lapsed_samples']} lapses, "
+      f"{sc['losses']} losses, {sc['renewals']} renewals, {sc['errors']} errors. Threads "
+      f"{sc['threads']}, resident {sc['rss_mib']} MiB, "
+      f"{sc['cpu_percent_of_one_core']:.3f}% of one core, {sc['connections_during_window']} "
+      f"new connections during the window ({sc['connections_total']} in all, including the "
+      f"benchmark's own probes; the client keeps at most 16 pooled connections). "
+      f"Ramp-up (create + acquire all leases): {sc['ramp_up_s']} s.\n")
+    w("### Footprint\n")
+    w(f"`libklease.a` {ft['static_lib_bytes']:,} bytes; `libklease.so` "
+      f"{ft['shared_lib_bytes']:,} bytes, {ft['shared_lib_stripped_bytes']:,} stripped; "
+      f"{ft['exported_symbols']} exported symbols (all `klease_*`); an idle holder process "
+      f"(one elector holding one lease) is {ft['idle_holder_rss_kib']:,} KiB resident.\n")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

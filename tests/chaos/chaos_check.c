@@ -1,0 +1,402 @@
+/* The chaos safety checker: reads the contenders' logs (chaos_contender.c),
+ * the simulator's write history (--history, JSON lines) and the driver's
+ * fault events, and FAILS on any overlap of two leaders.
+ *
+ * Clock assumption: every process runs on this one machine, so their
+ * CLOCK_BOOTTIME readings (the logs' first field, the history's monoNs)
+ * are one clock. Nothing else is assumed: wall clocks may be skewed.
+ *
+ * Three checks, each of which must find no overlap:
+ *  1. poll: each process's "definitely leading" intervals, from the first to
+ *     the last true klease_elector_is_leader() sample (an inner bound: it led
+ *     at least then), must not overlap another process's;
+ *  2. callback: the intervals the change callback reported, each cut at the
+ *     claim's deadline, must not overlap another process's;
+ *  3. history: no accepted write naming another holder (or none: a vacate)
+ *     may land while a process definitely led (check 1's intervals).
+ * Then it reports liveness: the share of the run some process led, the
+ * handovers (holder changes in the history), the longest leaderless gap and
+ * the faults active around it.
+ *
+ * Usage: chaos_check [--expect-overlap] [--min-leader-share PCT] --history FILE
+ *                    [--events FILE] LOG...
+ * Exit: 0 when the expectation holds (no overlap; or, with --expect-overlap,
+ * at least one), 1 when it does not, 2 on bad input. */
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ITEMS 200000
+
+typedef struct interval {
+    int64_t start, end;
+    int pid;
+    char id[64];
+} interval;
+
+typedef struct list {
+    interval *v;
+    size_t n, cap;
+} list;
+
+static void push(list *l, interval it)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        if (l->v == NULL)
+            abort();
+    }
+    l->v[l->n++] = it;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const interval *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+typedef struct write_rec {
+    int64_t mono;
+    char holder[64]; /* "" when none */
+    char op[16];
+} write_rec;
+
+typedef struct event_rec {
+    int64_t mono;
+    char text[256];
+} event_rec;
+
+static list poll_iv, cb_iv;
+static write_rec *writes;
+static size_t nwrites;
+static event_rec *events;
+static size_t nevents;
+static int64_t run_start = INT64_MAX, run_end = INT64_MIN;
+static int overlaps;
+
+static int64_t parse_ll(const char *s)
+{
+    return s ? strtoll(s, NULL, 10) : 0;
+}
+
+/* One contender log. Instances are told apart by PID (a restart is a new
+ * process with the same identity). */
+static int read_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    char line[1024];
+    /* Open intervals of the process being read; a log holds several
+     * processes in sequence (restarts append). */
+    int cur_pid = -1;
+    interval poll_open = {0}, cb_open = {0};
+    bool poll_is_open = false, cb_is_open = false;
+    int64_t cb_deadline = 0, last_time = 0;
+    char cur_id[64] = "";
+#define CLOSE_OPEN(at)                                                                             \
+    do {                                                                                           \
+        if (poll_is_open) {                                                                        \
+            push(&poll_iv, poll_open);                                                             \
+            poll_is_open = false;                                                                  \
+        }                                                                                          \
+        if (cb_is_open) {                                                                          \
+            cb_open.end = (at) < cb_deadline ? (at) : cb_deadline;                                 \
+            push(&cb_iv, cb_open);                                                                 \
+            cb_is_open = false;                                                                    \
+        }                                                                                          \
+    } while (0)
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *save = NULL, *tok[12] = {0};
+        int nt = 0;
+        for (char *t = strtok_r(line, " \n", &save); t && nt < 12; t = strtok_r(NULL, " \n", &save))
+            tok[nt++] = t;
+        if (nt < 5)
+            continue; /* a line cut by SIGKILL mid-write cannot happen (one write), but be lenient */
+        int64_t now = parse_ll(tok[0]);
+        int pid = (int)parse_ll(tok[3]);
+        const char *kind = tok[4];
+        if (pid != cur_pid) {
+            CLOSE_OPEN(last_time);
+            cur_pid = pid;
+            snprintf(cur_id, sizeof cur_id, "%s", tok[2]);
+        }
+        last_time = now;
+        if (now < run_start)
+            run_start = now;
+        if (now > run_end)
+            run_end = now;
+        if (strcmp(kind, "lead_start") == 0 && nt >= 7) {
+            if (poll_is_open)
+                push(&poll_iv, poll_open);
+            poll_open = (interval){.start = parse_ll(tok[6]), .end = parse_ll(tok[6]), .pid = pid};
+            snprintf(poll_open.id, sizeof poll_open.id, "%s", cur_id);
+            poll_is_open = true;
+        } else if (strcmp(kind, "alive") == 0 && nt >= 6 && poll_is_open) {
+            int64_t tb = parse_ll(tok[5]);
+            if (tb > poll_open.end)
+                poll_open.end = tb;
+        } else if (strcmp(kind, "lead_end") == 0 && nt >= 6 && poll_is_open) {
+            int64_t tb = parse_ll(tok[5]);
+            if (tb > poll_open.end)
+                poll_open.end = tb;
+            push(&poll_iv, poll_open);
+            poll_is_open = false;
+        } else if (strcmp(kind, "cb") == 0 && nt >= 10) {
+            bool leading = strcmp(tok[5], "1") == 0;
+            if (cb_is_open) {
+                cb_open.end = now < cb_deadline ? now : cb_deadline;
+                push(&cb_iv, cb_open);
+                cb_is_open = false;
+            }
+            if (leading) {
+                cb_open = (interval){.start = now, .pid = pid};
+                snprintf(cb_open.id, sizeof cb_open.id, "%s", cur_id);
+                cb_deadline = parse_ll(tok[8]);
+                cb_is_open = true;
+            }
+        }
+    }
+    /* A killed process: its belief ended by its death, after its last line
+     * (the poller writes every 20 ms while leading) and by the deadline. */
+    CLOSE_OPEN(last_time);
+#undef CLOSE_OPEN
+    fclose(f);
+    return 0;
+}
+
+static int read_history(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    while (getline(&line, &lcap, f) > 0) {
+        cJSON *doc = cJSON_Parse(line);
+        if (doc == NULL)
+            continue;
+        const cJSON *mono = cJSON_GetObjectItemCaseSensitive(doc, "monoNs");
+        const cJSON *holder = cJSON_GetObjectItemCaseSensitive(doc, "holderIdentity");
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(doc, "op");
+        if (cJSON_IsNumber(mono)) {
+            if (nwrites == cap) {
+                cap = cap ? cap * 2 : 1024;
+                writes = realloc(writes, cap * sizeof *writes);
+                if (writes == NULL)
+                    abort();
+            }
+            write_rec *w = &writes[nwrites++];
+            w->mono = (int64_t)mono->valuedouble;
+            snprintf(w->holder, sizeof w->holder, "%s",
+                     cJSON_IsString(holder) ? holder->valuestring : "");
+            snprintf(w->op, sizeof w->op, "%s", cJSON_IsString(op) ? op->valuestring : "?");
+        }
+        cJSON_Delete(doc);
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+static void read_events(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    char line[512];
+    size_t cap = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *sp = strchr(line, ' ');
+        if (sp == NULL)
+            continue;
+        if (nevents == cap) {
+            cap = cap ? cap * 2 : 256;
+            events = realloc(events, cap * sizeof *events);
+            if (events == NULL)
+                abort();
+        }
+        events[nevents].mono = strtoll(line, NULL, 10);
+        snprintf(events[nevents].text, sizeof events[nevents].text, "%s", sp + 1);
+        events[nevents].text[strcspn(events[nevents].text, "\n")] = '\0';
+        nevents++;
+    }
+    fclose(f);
+}
+
+static double rel_s(int64_t t)
+{
+    return (double)(t - run_start) / 1e9;
+}
+
+/* Check 1 and 2: any two intervals of different processes that overlap. */
+static void check_overlaps(list *l, const char *what)
+{
+    qsort(l->v, l->n, sizeof *l->v, by_start);
+    for (size_t i = 0; i < l->n; i++) {
+        for (size_t j = i + 1; j < l->n && l->v[j].start < l->v[i].end; j++) {
+            if (l->v[j].pid == l->v[i].pid)
+                continue;
+            int64_t end = l->v[i].end < l->v[j].end ? l->v[i].end : l->v[j].end;
+            overlaps++;
+            printf("OVERLAP (%s): %s (pid %d) led %.3f-%.3f s and %s (pid %d) led %.3f-%.3f s: "
+                   "%.1f ms together\n",
+                   what, l->v[i].id, l->v[i].pid, rel_s(l->v[i].start), rel_s(l->v[i].end),
+                   l->v[j].id, l->v[j].pid, rel_s(l->v[j].start), rel_s(l->v[j].end),
+                   (double)(end - l->v[j].start) / 1e6);
+        }
+    }
+}
+
+/* Check 3: writes that handed the lease away while someone definitely led. */
+static void check_history(void)
+{
+    for (size_t w = 0; w < nwrites; w++) {
+        for (size_t i = 0; i < poll_iv.n; i++) {
+            const interval *it = &poll_iv.v[i];
+            if (it->start < writes[w].mono && writes[w].mono < it->end &&
+                strcmp(it->id, writes[w].holder) != 0) {
+                overlaps++;
+                printf("OVERLAP (history): %s write at %.3f s names %s while %s (pid %d) led "
+                       "%.3f-%.3f s\n",
+                       writes[w].op, rel_s(writes[w].mono),
+                       writes[w].holder[0] ? writes[w].holder : "no holder", it->id, it->pid,
+                       rel_s(it->start), rel_s(it->end));
+            }
+        }
+    }
+}
+
+/* Faults around [from, to]: events inside it, and episodes begun before it
+ * and not ended by its start. */
+static void print_causes(int64_t from, int64_t to)
+{
+    int shown = 0;
+    for (size_t i = 0; i < nevents && shown < 12; i++) {
+        bool inside = events[i].mono >= from && events[i].mono <= to;
+        bool active = false;
+        if (events[i].mono < from && strncmp(events[i].text, "begin ", 6) == 0) {
+            active = true;
+            for (size_t j = i + 1; j < nevents && events[j].mono < from; j++) {
+                if (strncmp(events[j].text, "end ", 4) == 0 &&
+                    strcmp(events[j].text + 4, events[i].text + 6) == 0)
+                    active = false;
+            }
+        }
+        if (inside || active) {
+            printf("    %s at %.3f s: %s\n", inside ? "event" : "active", rel_s(events[i].mono),
+                   events[i].text);
+            shown++;
+        }
+    }
+    if (shown == 0)
+        printf("    no fault event recorded around it\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *history = NULL, *events_path = NULL;
+    bool expect_overlap = false;
+    double min_share = 0;
+    int first_log = argc;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
+            history = argv[++i];
+        else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
+            events_path = argv[++i];
+        else if (strcmp(argv[i], "--expect-overlap") == 0)
+            expect_overlap = true;
+        else if (strcmp(argv[i], "--min-leader-share") == 0 && i + 1 < argc)
+            min_share = strtod(argv[++i], NULL);
+        else {
+            first_log = i;
+            break;
+        }
+    }
+    if (history == NULL || first_log >= argc) {
+        fprintf(stderr, "usage: chaos_check [--expect-overlap] [--min-leader-share PCT] "
+                        "--history FILE [--events FILE] LOG...\n");
+        return 2;
+    }
+    for (int i = first_log; i < argc; i++)
+        if (read_log(argv[i]) != 0)
+            return 2;
+    if (read_history(history) != 0)
+        return 2;
+    if (events_path != NULL)
+        read_events(events_path);
+    if (run_start == INT64_MAX) {
+        fprintf(stderr, "chaos_check: the logs are empty\n");
+        return 2;
+    }
+
+    check_overlaps(&poll_iv, "is_leader polls");
+    check_overlaps(&cb_iv, "change callbacks");
+    check_history();
+
+    /* Liveness, from the poll intervals (sorted by check_overlaps). */
+    int64_t led = 0, cover_end = run_start, longest = 0, gap_from = 0, gap_to = 0;
+    int64_t first_lead = poll_iv.n ? poll_iv.v[0].start : run_end;
+    for (size_t i = 0; i < poll_iv.n; i++) {
+        interval it = poll_iv.v[i];
+        if (it.start > cover_end && cover_end > first_lead && it.start - cover_end > longest) {
+            longest = it.start - cover_end;
+            gap_from = cover_end;
+            gap_to = it.start;
+        }
+        if (it.start < cover_end)
+            it.start = cover_end;
+        if (it.end > it.start) {
+            led += it.end - it.start;
+            cover_end = it.end;
+        }
+    }
+    int handovers = 0;
+    char last[64] = "";
+    for (size_t w = 0; w < nwrites; w++) {
+        if (writes[w].holder[0] != '\0' && strcmp(writes[w].holder, last) != 0) {
+            if (last[0] != '\0')
+                handovers++;
+            snprintf(last, sizeof last, "%s", writes[w].holder);
+        }
+    }
+    double span = (double)(run_end - run_start) / 1e9;
+    double share = run_end > first_lead ? 100.0 * (double)led / (double)(run_end - first_lead) : 0;
+    printf("run: %.1f s, %zu leadership intervals (polls), %zu (callbacks), %zu writes\n", span,
+           poll_iv.n, cb_iv.n, nwrites);
+    printf("first leader after %.3f s; some process led %.1f%% of the time since\n",
+           rel_s(first_lead), share);
+    printf("handovers (holder changes in the history): %d\n", handovers);
+    printf("longest leaderless gap: %.3f s (%.3f-%.3f s)\n", (double)longest / 1e9,
+           longest ? rel_s(gap_from) : 0.0, longest ? rel_s(gap_to) : 0.0);
+    if (longest > 0)
+        print_causes(gap_from - 5 * (int64_t)1000000000, gap_to);
+    printf("chaos: run_s=%.1f overlaps=%d handovers=%d leader_share_pct=%.1f longest_gap_ms=%lld\n",
+           span, overlaps, handovers, share, (long long)(longest / 1000000));
+
+    if (expect_overlap) {
+        printf(overlaps > 0 ? "PASS: the checker caught the overlap it was expected to find\n"
+                            : "FAIL: an overlap was expected and none was found\n");
+        return overlaps > 0 ? 0 : 1;
+    }
+    if (overlaps > 0) {
+        printf("FAIL: %d overlap(s) of two leaders\n", overlaps);
+        return 1;
+    }
+    if (share < min_share) {
+        printf("FAIL: leader share %.1f%% is below %.1f%%: the run proves too little\n", share,
+               min_share);
+        return 1;
+    }
+    printf("PASS: no overlap of two leaders\n");
+    return 0;
+}

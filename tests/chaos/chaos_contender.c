@@ -1,0 +1,254 @@
+/* A chaos contender: one process, one elector, a log of every change of
+ * belief. The chaos driver runs several of these against the simulator and
+ * kills, stops, restarts and partitions them; chaos_check reads the logs.
+ *
+ * Log lines (one write(2) each, O_APPEND, so SIGKILL loses nothing):
+ *   BOOT_NS WALL_NS ID PID start SKEW_MS TOLERANCE_MS
+ *   BOOT_NS WALL_NS ID PID cb LEADING HOLDER RV DEADLINE_NS STATUS   (change callback)
+ *   BOOT_NS WALL_NS ID PID lead_start TB TA    (poll: first true is_leader, read between TB and TA)
+ *   BOOT_NS WALL_NS ID PID alive TB            (poll: still true, every 20 ms)
+ *   BOOT_NS WALL_NS ID PID lead_end TB         (poll: the last true sample was taken at TB)
+ *   BOOT_NS WALL_NS ID PID closing | closed STATUS | error MESSAGE
+ * BOOT_NS is CLOCK_BOOTTIME, comparable across processes on one machine.
+ * The poller keeps polling while klease_elector_close runs (until the final
+ * callback), so leadership reported during a close is checked too.
+ *
+ * Usage: chaos_contender --kubeconfig P --lease NAME --id ID --log FILE
+ *          [--duration-ms 5000] [--grace-ms 2000] [--timeout-ms 2500]
+ *          [--skew-ms 0] [--tolerance-ms 1000] [--poll-ms 2] */
+#include "klease/klease.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = -1;
+static const char *ident = "?";
+static int64_t skew_ns;
+
+static int64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t boot_ns(void)
+{
+    return clock_ns(CLOCK_BOOTTIME);
+}
+
+static void logf_(const char *fmt, ...)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%lld %lld %s %d ", (long long)boot_ns(),
+                     (long long)clock_ns(CLOCK_REALTIME), ident, (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    if (write(log_fd, line, (size_t)n) < 0)
+        _exit(3);
+}
+
+/* The library's wall-clock hook: the real clock, offset by --skew-ms. */
+static int64_t skewed_wall(void *user)
+{
+    (void)user;
+    return clock_ns(CLOCK_REALTIME) + skew_ns;
+}
+
+static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool elector_done; /* the final callback ran: the elector may be freed any moment */
+
+static void on_change(void *user, const klease_claim *claim, bool leading, klease_status status)
+{
+    (void)user;
+    logf_("cb %d %s %s %lld %d", leading ? 1 : 0, claim ? claim->holder : "-",
+          claim && claim->resource_version[0] ? claim->resource_version : "-",
+          claim ? (long long)claim->deadline_mono_ns : 0LL, (int)status);
+    if (status != KLEASE_OK) {
+        pthread_mutex_lock(&poll_mu);
+        elector_done = true;
+        pthread_mutex_unlock(&poll_mu);
+    }
+}
+
+typedef struct poller {
+    klease_elector *e;
+    int64_t interval_ns;
+} poller;
+
+static void *poll_main(void *arg)
+{
+    poller *p = arg;
+    bool was = false;
+    int64_t last_true_tb = 0, last_alive = 0;
+    struct timespec nap = {0, (long)p->interval_ns};
+    for (;;) {
+        pthread_mutex_lock(&poll_mu);
+        if (elector_done) {
+            pthread_mutex_unlock(&poll_mu);
+            break;
+        }
+        int64_t tb = boot_ns();
+        bool now = klease_elector_is_leader(p->e);
+        int64_t ta = boot_ns();
+        pthread_mutex_unlock(&poll_mu);
+        if (now && !was) {
+            logf_("lead_start %lld %lld", (long long)tb, (long long)ta);
+            last_alive = tb;
+        } else if (now && tb - last_alive >= 20000000) {
+            logf_("alive %lld", (long long)tb);
+            last_alive = tb;
+        } else if (!now && was) {
+            logf_("lead_end %lld", (long long)last_true_tb);
+        }
+        if (now)
+            last_true_tb = tb;
+        was = now;
+        nanosleep(&nap, NULL);
+    }
+    if (was)
+        logf_("lead_end %lld", (long long)last_true_tb);
+    return NULL;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const char *kubeconfig = NULL, *lease = NULL, *log_path = NULL;
+    long long duration_ms = 5000, grace_ms = 2000, timeout_ms = 2500, skew_ms = 0,
+              tolerance_ms = 1000, poll_ms = 2;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        char *end = NULL;
+        long long n = strtoll(v, &end, 10);
+        bool num = end != v && *end == '\0';
+        if (strcmp(a, "--kubeconfig") == 0)
+            kubeconfig = v;
+        else if (strcmp(a, "--lease") == 0)
+            lease = v;
+        else if (strcmp(a, "--id") == 0)
+            ident = v;
+        else if (strcmp(a, "--log") == 0)
+            log_path = v;
+        else if (strcmp(a, "--duration-ms") == 0 && num)
+            duration_ms = n;
+        else if (strcmp(a, "--grace-ms") == 0 && num)
+            grace_ms = n;
+        else if (strcmp(a, "--timeout-ms") == 0 && num)
+            timeout_ms = n;
+        else if (strcmp(a, "--skew-ms") == 0 && num)
+            skew_ms = n;
+        else if (strcmp(a, "--tolerance-ms") == 0 && num)
+            tolerance_ms = n;
+        else if (strcmp(a, "--poll-ms") == 0 && num && n > 0)
+            poll_ms = n;
+        else {
+            fprintf(stderr, "chaos_contender: bad argument %s\n", a);
+            return 2;
+        }
+    }
+    if (kubeconfig == NULL || lease == NULL || log_path == NULL) {
+        fprintf(stderr, "usage: chaos_contender --kubeconfig P --lease NAME --id ID --log FILE\n");
+        return 2;
+    }
+    if ((log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        perror(log_path);
+        return 2;
+    }
+    skew_ns = skew_ms * 1000000;
+
+    /* Only the main thread takes SIGTERM/SIGINT, through sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* SIGPIPE keeps its default action on purpose: the library must never
+     * raise it, even when the server drops connections mid-request. */
+    /* If the driver dies (a ctest timeout), close and exit rather than
+     * contend forever. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        return 0;
+    logf_("start %lld %lld", skew_ms, tolerance_ms);
+
+    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+    co.kubeconfig = kubeconfig;
+    co.request_timeout_ms = timeout_ms;
+    co.connect_timeout_ms = timeout_ms;
+    if (skew_ms != 0)
+        co.wall_clock_ns = skewed_wall;
+    klease_manager_options mo = KLEASE_MANAGER_OPTIONS_INIT;
+    mo.create_if_missing = true;
+    mo.clock_skew_tolerance_ms = tolerance_ms;
+    klease_claim_params cp = KLEASE_CLAIM_PARAMS_INIT;
+    cp.lease_duration_ms = duration_ms;
+    cp.renew_grace_ms = grace_ms;
+    klease_elector_options eo = KLEASE_ELECTOR_OPTIONS_INIT;
+    eo.on_change = on_change;
+    eo.max_backoff_ms = 500;
+    eo.poll_interval_ms = 500;
+    eo.vacate_timeout_ms = 1000;
+
+    klease_client *c = NULL;
+    klease_manager *m = NULL;
+    klease_elector *e = NULL;
+    klease_error err;
+    if (klease_client_new(&c, &co, &err) != KLEASE_OK) {
+        logf_("error client: %s", err.message);
+        return 1;
+    }
+    /* The simulator may be restarting or faulting: keep trying, as a
+     * controller would, until told to stop. */
+    struct timespec zero = {0, 0};
+    for (;;) {
+        if (klease_manager_init(&m, c, NULL, lease, &mo, &err) == KLEASE_OK)
+            break;
+        logf_("error init: %s", err.message);
+        if (sigtimedwait(&set, NULL, &zero) > 0) {
+            klease_client_free(c);
+            return 0;
+        }
+        nap_ms(200);
+    }
+    if (klease_spawn(&e, m, ident, &cp, &eo, &err) != KLEASE_OK) {
+        logf_("error spawn: %s", err.message);
+        return 1;
+    }
+    poller p = {.e = e, .interval_ns = poll_ms * 1000000};
+    pthread_t th;
+    if (pthread_create(&th, NULL, poll_main, &p) != 0)
+        return 1;
+
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    logf_("closing");
+    klease_status st = klease_elector_close(e, &err);
+    pthread_join(th, NULL);
+    logf_("closed %d", (int)st);
+    klease_manager_free(m);
+    klease_client_free(c);
+    close(log_fd);
+    return 0;
+}

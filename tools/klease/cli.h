@@ -1,0 +1,91 @@
+/* The klease command-line tool: what its files share. The tool uses only the
+ * public API of libklease (klease/klease.h). */
+#ifndef KLEASE_TOOL_CLI_H
+#define KLEASE_TOOL_CLI_H
+
+#include "klease/klease.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes (also in --help and docs/klease.md). `exec` exits with its
+ * command's status once the command has started. */
+enum {
+    CLI_EXIT_OK = 0,            /* held by us / done */
+    CLI_EXIT_NOT_HELD = 1,      /* someone else holds it, or we did not hold it */
+    CLI_EXIT_USAGE = 2,         /* bad command line */
+    CLI_EXIT_API = 3,           /* the API call failed (network, TLS, HTTP, timeout, conflict) */
+    CLI_EXIT_CONFIG = 4,        /* no usable kubeconfig / in-cluster configuration */
+    CLI_EXIT_NOT_FOUND = 5,     /* the lease does not exist (and --create was not given) */
+    CLI_EXIT_AUTH = 6,          /* credentials rejected (HTTP 401/403) or unobtainable */
+    CLI_EXIT_TIMEOUT = 7,       /* exec --timeout passed before the lease was acquired */
+    CLI_EXIT_CANNOT_EXEC = 126, /* exec: the command exists but could not run */
+    CLI_EXIT_NO_COMMAND = 127,  /* exec: the command was not found */
+};
+
+typedef enum cli_output { CLI_OUTPUT_TEXT, CLI_OUTPUT_JSON } cli_output;
+
+/* Everything the command line says. Strings point into argv. */
+typedef struct cli_opts {
+    const char *command; /* "create", "get", "claim", "vacate", "exec" */
+    const char *name;    /* the lease */
+    const char *kubeconfig;
+    const char *context;
+    const char *ns;
+    const char *field_manager;
+    char identity[KLEASE_IDENTITY_MAX + 1];
+    int64_t duration_ms;
+    int64_t grace_ms;
+    int64_t kill_after_ms;
+    int64_t timeout_ms; /* exec: give up waiting after this; < 0: wait forever */
+    int64_t request_timeout_ms;
+    bool create;
+    bool quiet;
+    int verbose; /* > 0: the library's log, debug and up, on stderr */
+    cli_output output;
+    char **cmd; /* exec: the command and its arguments, NULL-terminated */
+    int cmd_argc;
+} cli_opts;
+
+/* A lease session: the client and manager every command starts with. */
+typedef struct cli_session {
+    klease_client *client;
+    klease_manager *manager;
+    char ns[256]; /* the namespace actually used */
+} cli_session;
+
+/* commands.c */
+int cli_cmd_create(const cli_opts *o);
+int cli_cmd_get(const cli_opts *o);
+int cli_cmd_claim(const cli_opts *o);
+int cli_cmd_vacate(const cli_opts *o);
+/* Opens the client and the manager; on failure prints why and returns an exit code. */
+int cli_session_open(cli_session *s, const cli_opts *o, bool create_if_missing);
+void cli_session_close(cli_session *s);
+/* The exit code for a library status. */
+int cli_exit_for(klease_status st);
+
+/* exec.c */
+int cli_cmd_exec(const cli_opts *o);
+
+/* output.c */
+/* "klease: " + message on stderr, one line. */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a failed library call: "klease: WHAT: status: message" (WHAT may be NULL). */
+void cli_report(const char *what, klease_status st, const klease_error *err);
+/* Prints a claim (NULL: unheld) as text or JSON on stdout. */
+void cli_print_claim(const cli_opts *o, const char *ns, const klease_claim *claim, bool held,
+                     const char *verdict);
+/* Prints `s` as a JSON string literal on stdout. */
+void cli_print_json_string(const char *s);
+/* Formats a wall-clock time as RFC 3339 UTC with milliseconds. */
+void cli_format_wall(char *buf, size_t size, int64_t wall_ns);
+/* Formats a duration in ms as "12.3s" / "1m05s". */
+void cli_format_duration(char *buf, size_t size, int64_t ms);
+/* The library's log callback for -v: one line on stderr. */
+void cli_log(void *user, klease_log_level level, const char *msg);
+/* This process's reading of the clock the library's deadlines use. */
+int64_t cli_mono_ns(void);
+
+#endif

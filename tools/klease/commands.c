@@ -1,0 +1,172 @@
+/* klease create|get|claim|vacate: one API round each, through the public
+ * manager API, and an exit code a script can branch on. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cli_exit_for(klease_status st)
+{
+    switch (st) {
+    case KLEASE_OK: return CLI_EXIT_OK;
+    case KLEASE_EINVAL: return CLI_EXIT_USAGE;
+    case KLEASE_ECONFIG: return CLI_EXIT_CONFIG;
+    case KLEASE_ENOTFOUND: return CLI_EXIT_NOT_FOUND;
+    case KLEASE_EAUTH: return CLI_EXIT_AUTH;
+    default: return CLI_EXIT_API;
+    }
+}
+
+static int session_open(cli_session *s, const cli_opts *o, bool create_if_missing,
+                        bool report_missing);
+
+/* Opens a JSON object with the lease's namespace and name. */
+static void print_json_head(const char *ns, const char *name)
+{
+    printf("{\"namespace\":");
+    cli_print_json_string(ns);
+    printf(",\"name\":");
+    cli_print_json_string(name);
+}
+
+int cli_session_open(cli_session *s, const cli_opts *o, bool create_if_missing)
+{
+    return session_open(s, o, create_if_missing, true);
+}
+
+/* `report_missing`: say so on stderr when the lease does not exist. */
+static int session_open(cli_session *s, const cli_opts *o, bool create_if_missing,
+                        bool report_missing)
+{
+    klease_error err;
+    klease_status st;
+    char what[512];
+
+    memset(s, 0, sizeof *s);
+    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+    co.kubeconfig = o->kubeconfig;
+    co.context = o->context;
+    co.request_timeout_ms = o->request_timeout_ms;
+    if (o->verbose > 0) {
+        co.log_fn = cli_log;
+        co.log_level = KLEASE_LOG_DEBUG; /* a one-shot command logs little at info */
+    }
+    if ((st = klease_client_new(&s->client, &co, &err)) != KLEASE_OK) {
+        cli_report(NULL, st, &err);
+        return cli_exit_for(st);
+    }
+    snprintf(s->ns, sizeof s->ns, "%s", o->ns != NULL ? o->ns : klease_client_namespace(s->client));
+
+    klease_manager_options mo = KLEASE_MANAGER_OPTIONS_INIT;
+    mo.create_if_missing = create_if_missing;
+    mo.field_manager = o->field_manager;
+    if ((st = klease_manager_init(&s->manager, s->client, s->ns, o->name, &mo, &err)) !=
+        KLEASE_OK) {
+        snprintf(what, sizeof what, "lease %s/%s", s->ns, o->name);
+        if (st != KLEASE_ENOTFOUND)
+            cli_report(what, st, &err);
+        else if (report_missing)
+            cli_errorf("lease %s/%s not found (use --create to create it)", s->ns, o->name);
+        cli_session_close(s);
+        return cli_exit_for(st);
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_session_close(cli_session *s)
+{
+    klease_manager_free(s->manager);
+    klease_client_free(s->client);
+    s->manager = NULL;
+    s->client = NULL;
+}
+
+int cli_cmd_create(const cli_opts *o)
+{
+    cli_session s;
+    /* Look first, so the output can say whether this call created it. A
+     * concurrent creator between the two calls is fine: create tolerates it. */
+    int rc = session_open(&s, o, false, false);
+    bool existed = rc == CLI_EXIT_OK;
+    if (rc == CLI_EXIT_NOT_FOUND)
+        rc = cli_session_open(&s, o, true);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (o->output == CLI_OUTPUT_JSON) {
+        print_json_head(s.ns, o->name);
+        printf(",\"created\":%s}\n", existed ? "false" : "true");
+    } else
+        printf("lease %s/%s %s\n", s.ns, o->name, existed ? "already exists" : "created");
+    cli_session_close(&s);
+    return CLI_EXIT_OK;
+}
+
+int cli_cmd_get(const cli_opts *o)
+{
+    cli_session s;
+    int rc = cli_session_open(&s, o, o->create);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    /* klease_manager_init has just read the lease: its cache is fresh. */
+    klease_claim claim;
+    bool has = false;
+    klease_claimed(s.manager, &claim, &has);
+    cli_print_claim(o, s.ns, &claim, has, NULL);
+    cli_session_close(&s);
+    return CLI_EXIT_OK;
+}
+
+int cli_cmd_claim(const cli_opts *o)
+{
+    cli_session s;
+    int rc = cli_session_open(&s, o, o->create);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+    p.lease_duration_ms = o->duration_ms;
+    p.renew_grace_ms = o->grace_ms;
+    klease_claim claim;
+    klease_error err;
+    klease_status st = klease_ensure_claimed(s.manager, o->identity, &p, &claim, &err);
+    if (st != KLEASE_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "claim %s/%s", s.ns, o->name);
+        cli_report(what, st, &err);
+        cli_session_close(&s);
+        return cli_exit_for(st);
+    }
+    bool mine = klease_claim_is_current_for(&claim, o->identity);
+    bool held = claim.holder[0] != '\0';
+    cli_print_claim(o, s.ns, &claim, held, mine ? "held" : "held by someone else");
+    cli_session_close(&s);
+    return mine ? CLI_EXIT_OK : CLI_EXIT_NOT_HELD;
+}
+
+int cli_cmd_vacate(const cli_opts *o)
+{
+    cli_session s;
+    int rc = cli_session_open(&s, o, false);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    bool vacated = false;
+    klease_error err;
+    klease_status st = klease_vacate(s.manager, o->identity, &vacated, &err);
+    if (st != KLEASE_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "vacate %s/%s", s.ns, o->name);
+        cli_report(what, st, &err);
+        cli_session_close(&s);
+        return cli_exit_for(st);
+    }
+    if (o->output == CLI_OUTPUT_JSON) {
+        print_json_head(s.ns, o->name);
+        printf(",\"identity\":");
+        cli_print_json_string(o->identity);
+        printf(",\"vacated\":%s}\n", vacated ? "true" : "false");
+    } else if (vacated)
+        printf("lease %s/%s vacated by %s\n", s.ns, o->name, o->identity);
+    else
+        printf("lease %s/%s not held by %s: nothing to vacate\n", s.ns, o->name, o->identity);
+    cli_session_close(&s);
+    return vacated ? CLI_EXIT_OK : CLI_EXIT_NOT_HELD;
+}
