@@ -10,10 +10,7 @@
  * that never returns to the pool: a long-running stream must not hold the
  * connection that renewals need.
  *
- * The pool holds at most max_connections slots: a burst of calls (a thousand
- * electors renewing at once) waits for a free slot instead of opening a
- * thousand connections and TLS handshakes. The wait counts against the
- * call's own time limit and ends early when the call is cancelled.
+ * The pool (kube/http_pool.c) holds at most max_connections slots.
  *
  * Every call runs on the slot's multi handle and waits in curl_multi_poll(),
  * so klease__cancel_fire() can interrupt it at once with curl_multi_wakeup().
@@ -22,6 +19,8 @@
  * initialisation (libcurl >= 7.84); a host that wants to control it calls
  * curl_global_init() itself before creating a client. */
 #include "kube/http_curl.h"
+
+#include "kube/http_pool.h"
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -34,20 +33,10 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct slot {
-    struct slot *next;
-    CURL *easy;
-    CURLM *multi;
-    bool configured; /* the options common to every request are set */
-} slot;
-
 typedef struct curl_transport {
     klease__transport base;
-    pthread_mutex_t mu; /* guards free_slots, pooled and waiters */
-    pthread_cond_t slot_freed;
-    slot *free_slots;
-    size_t pooled;          /* slots in existence for the pool, free or in use */
-    size_t max_pooled;
+    klease__slot_pool pool;
+    bool pool_ready;
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     char *base_url;            /* scheme://host[:port][/prefix], host replaced by tls-server-name */
@@ -77,113 +66,6 @@ static void share_unlock(CURL *h, curl_lock_data data, void *user)
     (void)h;
     curl_transport *t = user;
     pthread_mutex_unlock(&t->share_locks[data]);
-}
-
-/* ---------------------------------------------------------------- slots */
-
-static void slot_free(slot *s)
-{
-    if (s == NULL)
-        return;
-    if (s->multi != NULL)
-        curl_multi_cleanup(s->multi);
-    if (s->easy != NULL)
-        curl_easy_cleanup(s->easy);
-    klease__free(s);
-}
-
-static slot *slot_new(void)
-{
-    slot *s = klease__calloc(1, sizeof *s);
-    if (s == NULL)
-        return NULL;
-    s->easy = curl_easy_init();
-    s->multi = curl_multi_init();
-    if (s->easy == NULL || s->multi == NULL) {
-        slot_free(s);
-        return NULL;
-    }
-    return s;
-}
-
-static void wake_pool(void *arg)
-{
-    curl_transport *t = arg;
-    pthread_mutex_lock(&t->mu);
-    pthread_cond_broadcast(&t->slot_freed);
-    pthread_mutex_unlock(&t->mu);
-}
-
-/* A slot from the pool, waiting while max_pooled are in use. NULL with *st
- * set on timeout, cancellation or allocation failure. */
-static slot *slot_take_pooled(curl_transport *t, int64_t timeout_ms, klease__cancel *cancel,
-                              klease_status *st)
-{
-    const klease__clock *c = klease__clock_system();
-    int64_t deadline = klease__add_sat(klease__mono_ns(c), timeout_ms * KLEASE__NS_PER_MS);
-    bool attached = false;
-    slot *s = NULL;
-    *st = KLEASE_OK;
-    pthread_mutex_lock(&t->mu);
-    while (t->free_slots == NULL && t->pooled >= t->max_pooled) {
-        if (!attached) {
-            /* Attach outside our lock order: the waker takes t->mu. */
-            pthread_mutex_unlock(&t->mu);
-            attached = klease__cancel_attach(cancel, wake_pool, t);
-            pthread_mutex_lock(&t->mu);
-            if (!attached) {
-                *st = KLEASE_ECLOSED;
-                break;
-            }
-            continue;
-        }
-        if (klease__cancel_fired(cancel)) {
-            *st = KLEASE_ECLOSED;
-            break;
-        }
-        if (c->timedwait(c, &t->slot_freed, &t->mu, deadline) == ETIMEDOUT &&
-            t->free_slots == NULL) {
-            *st = KLEASE_ETIMEDOUT;
-            break;
-        }
-    }
-    if (*st == KLEASE_OK) {
-        s = t->free_slots;
-        if (s != NULL)
-            t->free_slots = s->next;
-        else
-            t->pooled++; /* reserve a place for the slot we are about to make */
-    }
-    pthread_mutex_unlock(&t->mu);
-    if (attached)
-        klease__cancel_detach(cancel);
-    if (*st == KLEASE_OK && s == NULL && (s = slot_new()) == NULL) {
-        pthread_mutex_lock(&t->mu);
-        t->pooled--;
-        pthread_cond_signal(&t->slot_freed);
-        pthread_mutex_unlock(&t->mu);
-        *st = KLEASE_ENOMEM;
-    }
-    return s;
-}
-
-static void slot_give_back(curl_transport *t, slot *s)
-{
-    pthread_mutex_lock(&t->mu);
-    s->next = t->free_slots;
-    t->free_slots = s;
-    pthread_cond_signal(&t->slot_freed);
-    pthread_mutex_unlock(&t->mu);
-}
-
-/* A pooled slot that must not be reused (allocation failure inside it). */
-static void slot_discard(curl_transport *t, slot *s)
-{
-    slot_free(s);
-    pthread_mutex_lock(&t->mu);
-    t->pooled--;
-    pthread_cond_signal(&t->slot_freed);
-    pthread_mutex_unlock(&t->mu);
 }
 
 /* ------------------------------------------------------------- transfer */
@@ -248,7 +130,7 @@ static void wake_multi(void *arg)
 
 /* Runs the prepared transfer on the slot's multi handle until it finishes,
  * fails or is cancelled. */
-static CURLcode run(slot *s, klease__cancel *cancel, bool *cancelled)
+static CURLcode run(klease__slot *s, klease__cancel *cancel, bool *cancelled)
 {
     *cancelled = false;
     if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
@@ -317,7 +199,7 @@ static int64_t retry_after_ms(CURL *easy)
 /* The options every request on a slot shares, set once per slot rather than
  * after a curl_easy_reset() per request (measured: about 10-20% less client
  * CPU per renewal; see bench/bench_renew.c). */
-static void configure_slot(curl_transport *t, slot *s)
+static void configure_slot(curl_transport *t, klease__slot *s)
 {
     CURL *e = s->easy;
     if (s->configured)
@@ -347,7 +229,7 @@ static void configure_slot(curl_transport *t, slot *s)
 /* Sets the options of one request. Everything a previous request on this
  * slot may have set differently (method, body, credentials) is set again,
  * or cleared, explicitly. */
-static klease_status prepare(curl_transport *t, slot *s, transfer *x,
+static klease_status prepare(curl_transport *t, klease__slot *s, transfer *x,
                              const klease__http_request *req, const klease__auth *auth,
                              struct curl_slist **headers, klease_error *err)
 {
@@ -465,7 +347,7 @@ static klease_status map_result(const transfer *x, const klease__http_request *r
     }
 }
 
-static klease_status perform(curl_transport *t, slot *s, const klease__http_request *req,
+static klease_status perform(curl_transport *t, klease__slot *s, const klease__http_request *req,
                              klease__cancel *cancel, klease__http_data_fn on_data, void *user,
                              klease__http_response *resp, bool *retry_401, klease_error *err)
 {
@@ -524,11 +406,12 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
 {
     bool pooled = on_data == NULL;
     klease_status took = KLEASE_OK;
-    slot *s = pooled ? slot_take_pooled(t, req->timeout_ms, cancel, &took) : slot_new();
+    klease__slot *s = pooled ? klease__slot_pool_take(&t->pool, req->timeout_ms, cancel, &took)
+                             : klease__slot_new();
     if (s == NULL) {
         if (took == KLEASE_ETIMEDOUT)
             return klease__fail(err, took, "%s %s: timed out waiting for one of %zu connections",
-                                req->method, req->path, t->max_pooled);
+                                req->method, req->path, t->pool.max);
         if (took == KLEASE_ECLOSED)
             return klease__fail(err, took, "%s %s: cancelled", req->method, req->path);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
@@ -544,11 +427,11 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
         st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
     }
     if (!pooled)
-        slot_free(s);
+        klease__slot_free(s);
     else if (st == KLEASE_ENOMEM)
-        slot_discard(t, s);
+        klease__slot_pool_discard(&t->pool, s);
     else
-        slot_give_back(t, s);
+        klease__slot_pool_put(&t->pool, s);
     return st;
 }
 
@@ -571,17 +454,12 @@ static void curl_destroy(klease__transport *base)
     curl_transport *t = (curl_transport *)base;
     if (t == NULL)
         return;
-    while (t->free_slots != NULL) {
-        slot *s = t->free_slots;
-        t->free_slots = s->next;
-        slot_free(s);
-    }
+    if (t->pool_ready)
+        klease__slot_pool_destroy(&t->pool);
     if (t->share != NULL)
         curl_share_cleanup(t->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&t->share_locks[i]);
-    pthread_cond_destroy(&t->slot_freed);
-    pthread_mutex_destroy(&t->mu);
     curl_slist_free_all(t->connect_to);
     klease__free(t->base_url);
     klease__free(t->proxy);
@@ -649,9 +527,12 @@ klease_status klease__curl_transport_new(klease__transport **out, const klease__
     t->base.request = curl_request;
     t->base.stream = curl_stream;
     t->base.destroy = curl_destroy;
-    pthread_mutex_init(&t->mu, NULL);
-    klease__cond_init(&t->slot_freed);
-    t->max_pooled = settings->max_connections > 0 ? settings->max_connections : 16;
+    if (klease__slot_pool_init(&t->pool, settings->max_connections > 0 ? settings->max_connections
+                                                                        : 16) != 0) {
+        klease__free(t);
+        return klease__fail(err, KLEASE_ENOMEM, "cannot create the connection pool");
+    }
+    t->pool_ready = true;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&t->share_locks[i], NULL);
     t->connect_timeout_ms = settings->connect_timeout_ms;

@@ -26,27 +26,9 @@
 #include "core/error.h"
 #include "kube/lease_api.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_FIELD_MANAGER "klease"
-
-typedef struct mgr_extra {
-    char own_rv[KLEASE__RV_MAX + 1]; /* resourceVersion of our last successful write */
-    int64_t own_deadline;           /* its send time + duration */
-    char claimant[KLEASE_IDENTITY_MAX + 1]; /* last claimant seen by ensure_claimed */
-} mgr_extra;
-
-/* The manager struct is public to the elector; these few fields are private. */
-typedef struct manager_impl {
-    struct klease_manager pub;
-    mgr_extra x;
-} manager_impl;
-
-static mgr_extra *extra(klease_manager *m)
-{
-    return &((manager_impl *)m)->x;
-}
 
 const klease__clock *klease__manager_clock(const klease_manager *m)
 {
@@ -90,75 +72,6 @@ static klease_status check_claimant(const char *claimant, klease_error *err)
 
 /* ------------------------------------------------------------- the cache */
 
-/* resourceVersions are opaque, but etcd's are increasing integers: when both
- * parse, a smaller one is older. Unparseable ones are never called older. */
-static bool rv_older(const char *a, const char *b)
-{
-    char *ea, *eb;
-    long long va = strtoll(a, &ea, 10), vb = strtoll(b, &eb, 10);
-    return *ea == '\0' && *eb == '\0' && ea != a && eb != b && va < vb;
-}
-
-/* Recomputes m->claim from m->lease at (now_mono, now_wall). Caller holds state_mu. */
-static void derive_claim(klease_manager *m, int64_t now_mono, int64_t now_wall)
-{
-    mgr_extra *x = extra(m);
-    const klease__lease *l = &m->lease;
-    m->has_claim = false;
-    if (!m->has_lease || !l->has_holder || !l->has_renew_time || !l->has_duration ||
-        l->duration_s <= 0)
-        return;
-    int64_t duration_ns = l->duration_s * KLEASE__NS_PER_S;
-    bool self = x->claimant[0] != '\0' && klease__lease_held_by(l, x->claimant);
-    int64_t deadline;
-    if (self && strcmp(l->resource_version, x->own_rv) == 0) {
-        deadline = x->own_deadline; /* our own write: its send time is known exactly */
-    } else {
-        int64_t tolerance = self ? 0 : m->skew_tolerance_ns;
-        int64_t wall_end = klease__add_sat(klease__add_sat(l->renew_time_ns, duration_ns), tolerance);
-        int64_t by_wall = klease__add_sat(now_mono, klease__add_sat(wall_end, -now_wall));
-        int64_t by_observation = klease__add_sat(m->observed_at_mono, duration_ns);
-        deadline = by_wall < by_observation ? by_wall : by_observation;
-    }
-    if (deadline <= now_mono)
-        return; /* expired: the lease is free to take (the seed's "unclaimed") */
-    m->has_claim = true;
-    memcpy(m->claim.holder, l->holder, sizeof m->claim.holder);
-    m->claim.holder_truncated = l->holder_truncated;
-    m->claim.expiry_wall_ns = klease__add_sat(l->renew_time_ns, duration_ns);
-    m->claim.deadline_mono_ns = deadline;
-    klease__strlcpy(m->claim.resource_version, l->resource_version,
-                    sizeof m->claim.resource_version);
-    m->claim.transitions = l->transitions;
-}
-
-/* Stores a fresh copy of the lease. Caller holds state_mu. */
-static void store_lease(klease_manager *m, const klease__lease *l, int64_t now_mono)
-{
-    if (!m->has_lease || strcmp(m->lease.resource_version, l->resource_version) != 0)
-        m->observed_at_mono = now_mono;
-    m->lease = *l;
-    m->has_lease = true;
-}
-
-void klease__manager_observe(klease_manager *m, const klease__lease *l)
-{
-    const klease__clock *c = klease__manager_clock(m);
-    pthread_mutex_lock(&m->state_mu);
-    if (!m->has_lease || !rv_older(l->resource_version, m->lease.resource_version)) {
-        store_lease(m, l, klease__mono_ns(c));
-        derive_claim(m, klease__mono_ns(c), klease__wall_ns(c));
-    }
-    pthread_mutex_unlock(&m->state_mu);
-}
-
-void klease__manager_forget(klease_manager *m)
-{
-    pthread_mutex_lock(&m->state_mu);
-    m->has_lease = false;
-    m->has_claim = false;
-    pthread_mutex_unlock(&m->state_mu);
-}
 
 static void count(klease_manager *m, uint64_t *counter)
 {
@@ -214,8 +127,8 @@ static klease_status refresh(klease_manager *m, const char *claimant, klease__ca
     if (st != KLEASE_OK)
         return count_failure(m, st);
     pthread_mutex_lock(&m->state_mu);
-    store_lease(m, &l, klease__mono_ns(c));
-    derive_claim(m, klease__mono_ns(c), klease__wall_ns(c));
+    klease__manager_store(m, &l, klease__mono_ns(c));
+    klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
     pthread_mutex_unlock(&m->state_mu);
     return KLEASE_OK;
 }
@@ -249,11 +162,10 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
         m->has_claim = false;
         m->stats.errors++;
     } else {
-        mgr_extra *x = extra(m);
-        klease__strlcpy(x->own_rv, l.resource_version, sizeof x->own_rv);
-        x->own_deadline = klease__add_sat(send_mono, duration_s * KLEASE__NS_PER_S);
-        store_lease(m, &l, klease__mono_ns(c));
-        derive_claim(m, klease__mono_ns(c), klease__wall_ns(c));
+                klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
+        m->own_deadline = klease__add_sat(send_mono, duration_s * KLEASE__NS_PER_S);
+        klease__manager_store(m, &l, klease__mono_ns(c));
+        klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
         (*success_counter)++;
     }
     pthread_mutex_unlock(&m->state_mu);
@@ -294,27 +206,6 @@ static klease_status acquire(klease_manager *m, const klease__lease *seen, const
     return st;
 }
 
-/* What klease_claimed() and klease_sync() report: the claim when there is
- * one, else an empty holder with the lease's version and transitions.
- * Caller holds state_mu. */
-static void report(const klease_manager *m, int64_t now, klease_claim *out, bool *has_claim)
-{
-    bool has = m->has_claim && now < m->claim.deadline_mono_ns;
-    if (has_claim != NULL)
-        *has_claim = has;
-    if (out == NULL)
-        return;
-    if (has) {
-        *out = m->claim;
-        return;
-    }
-    memset(out, 0, sizeof *out);
-    if (m->has_lease) {
-        klease__strlcpy(out->resource_version, m->lease.resource_version,
-                        sizeof out->resource_version);
-        out->transitions = m->lease.transitions;
-    }
-}
 
 /* ------------------------------------------------------------ operations */
 
@@ -344,6 +235,13 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
 
     /* The fast path: our claim, outside the renew grace. No I/O, no allocation. */
     pthread_mutex_lock(&m->state_mu);
+        if (strcmp(m->claimant, claimant) != 0) {
+        /* The cached claim was judged before we knew it could be ours (a
+         * restart under the same identity): judge it again without the
+         * skew tolerance, or we would lead past its real deadline. */
+        klease__strlcpy(m->claimant, claimant, sizeof m->claimant);
+        klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
+    }
     bool fresh = is_ours_and_fresh(m, claimant, klease__mono_ns(c), grace_ns, out);
     pthread_mutex_unlock(&m->state_mu);
     if (fresh)
@@ -355,11 +253,8 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
         klease__lease seen;
         bool has_lease, has_claim, mine = false;
         pthread_mutex_lock(&m->state_mu);
-        mgr_extra *x = extra(m);
-        if (strcmp(x->claimant, claimant) != 0)
-            klease__strlcpy(x->claimant, claimant, sizeof x->claimant);
         int64_t now = klease__mono_ns(c);
-        derive_claim(m, now, klease__wall_ns(c));
+        klease__manager_derive(m, now, klease__wall_ns(c));
         has_lease = m->has_lease;
         has_claim = m->has_claim;
         seen = m->lease;
@@ -439,7 +334,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     pthread_mutex_unlock(&m->io_mu);
     if (st == KLEASE_OK || st == KLEASE_ENOTFOUND) {
         pthread_mutex_lock(&m->state_mu);
-        report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
+        klease__manager_report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
         pthread_mutex_unlock(&m->state_mu);
     }
     return st;
@@ -457,7 +352,7 @@ klease_status klease_claimed(klease_manager *m, klease_claim *out, bool *has_cla
         return KLEASE_EINVAL;
     /* A cached claim that has run out is no claim (the seed's get() rule). */
     pthread_mutex_lock(&m->state_mu);
-    report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
+    klease__manager_report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
     pthread_mutex_unlock(&m->state_mu);
     return KLEASE_OK;
 }
@@ -508,8 +403,8 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
             pthread_mutex_lock(&m->state_mu);
             if (st == KLEASE_OK) {
                 /* Keep the new resourceVersion (the seed drops it). */
-                store_lease(m, &l, klease__mono_ns(c));
-                derive_claim(m, klease__mono_ns(c), klease__wall_ns(c));
+                klease__manager_store(m, &l, klease__mono_ns(c));
+                klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
                 m->stats.vacates++;
             } else {
                 m->has_lease = false;
@@ -531,7 +426,7 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
         pthread_mutex_lock(&m->state_mu);
         m->has_lease = false;
         m->has_claim = false;
-        extra(m)->own_rv[0] = '\0';
+        m->own_rv[0] = '\0';
         pthread_mutex_unlock(&m->state_mu);
     }
     if (st == KLEASE_ENOTFOUND)
@@ -578,8 +473,8 @@ static klease_status create_lease(klease_manager *m, klease_error *err)
         return st;
     const klease__clock *c = klease__manager_clock(m);
     pthread_mutex_lock(&m->state_mu);
-    store_lease(m, &l, klease__mono_ns(c));
-    derive_claim(m, klease__mono_ns(c), klease__wall_ns(c));
+    klease__manager_store(m, &l, klease__mono_ns(c));
+    klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
     pthread_mutex_unlock(&m->state_mu);
     return KLEASE_OK;
 }
@@ -609,10 +504,9 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
     if ((st = klease__lease_validate_names(ns, name, err)) != KLEASE_OK)
         return st;
 
-    manager_impl *impl = klease__calloc(1, sizeof *impl);
-    if (impl == NULL)
+    klease_manager *m = klease__calloc(1, sizeof *m);
+    if (m == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    klease_manager *m = &impl->pub;
     pthread_mutex_init(&m->io_mu, NULL);
     pthread_mutex_init(&m->state_mu, NULL);
     m->client = client;

@@ -26,8 +26,22 @@ struct klease_manager {
     int64_t observed_at_mono;     /* when lease.resource_version was first seen */
     bool has_claim;
     klease_claim claim;           /* derived from lease; ours carries the send-time deadline */
+    char own_rv[KLEASE__RV_MAX + 1]; /* resourceVersion of our last successful write */
+    int64_t own_deadline;         /* that write's send time + duration */
+    char claimant[KLEASE_IDENTITY_MAX + 1]; /* the last claimant of ensure_claimed */
     klease_manager_stats stats;
 };
+
+/* The cache (lease/lease_cache.c); callers hold state_mu. */
+
+/* Recomputes claim/has_claim from the cached lease at (now_mono, now_wall). */
+void klease__manager_derive(klease_manager *m, int64_t now_mono, int64_t now_wall);
+/* Stores a fresh copy of the lease; a new resourceVersion restarts the
+ * "unchanged since observed" clock. */
+void klease__manager_store(klease_manager *m, const klease__lease *l, int64_t now_mono);
+/* What klease_claimed() and klease_sync() report (see klease.h). */
+void klease__manager_report(const klease_manager *m, int64_t now, klease_claim *out,
+                            bool *has_claim);
 
 /* ensure_claimed / vacate / sync with a cancellation token (the elector's). */
 klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
@@ -39,9 +53,9 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
                            bool *has_claim, klease_error *err);
 
 /* Replaces the cached lease with a copy seen elsewhere (a watch event),
- * unless it is older than what the cache holds. */
+ * unless it is older than what the cache holds. Takes state_mu. */
 void klease__manager_observe(klease_manager *m, const klease__lease *lease);
-/* The lease was deleted (a watch event): forget it. */
+/* The lease was deleted (a watch event): forget it. Takes state_mu. */
 void klease__manager_forget(klease_manager *m);
 
 /* Parameters checked and converted: whole seconds. */
