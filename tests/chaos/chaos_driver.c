@@ -495,10 +495,17 @@ static void episode(void)
     } else if (kind == 3) {
         event("begin simulator restart");
         stop_sim();
-        /* Its faults and partitions are gone with it. */
-        for (int i = 0; i < 64; i++)
-            if (todo[i].used && todo[i].kind != 2)
+        /* Its faults and partitions are gone with it: say so, so the
+         * checker does not think them still active. */
+        for (int i = 0; i < 64; i++) {
+            if (todo[i].used && todo[i].kind != 2) {
                 todo[i].used = false;
+                if (todo[i].kind == 1)
+                    event("end partition contender-%d", todo[i].who);
+                else
+                    event("end burst of 503 on writes");
+            }
+        }
         nap_ms(between(200, 1500));
         start_sim();
         add_background_faults();

@@ -370,6 +370,25 @@ static void test_an_unheld_lease_still_reports_its_version_and_transitions(void 
     assert_false(klease_claim_is_current(&claim));
 }
 
+/* Regression (found by the chaos run): a process restarted under the same
+ * identity adopted its previous incarnation's claim with the skew tolerance
+ * added, as the manager was made before it knew the claimant, so it led
+ * a whole tolerance past the real deadline while a follower took over. */
+static void test_a_restart_under_the_same_identity_adopts_the_claim_without_tolerance(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture();
+    *state = f;
+    /* Written 10 s ago by our previous incarnation: 20 s are left, not 21. */
+    push_lease(f->t, 200, 20, "me", now_wall(f) - 10 * S, 30, 5);
+    assert_int_equal(klease_manager_init(&f->m, f->client, NULL, "lease-a", NULL, NULL), KLEASE_OK);
+    klease_claim claim;
+    assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, NULL), KLEASE_OK);
+    assert_string_equal(claim.holder, "me");
+    assert_int_equal(claim.deadline_mono_ns, now_mono(f) + 20 * S);
+    assert_int_equal(f->t->nrequests, 1); /* still outside the grace: no renewal needed */
+}
+
 static void test_zero_duration_or_missing_renew_time_is_no_claim(void **state)
 {
     fixture *f = *state;
@@ -683,6 +702,7 @@ int main(void)
         T(test_foreign_claim_expires_by_wall_clock_only_after_the_skew_tolerance),
         T(test_foreign_claim_from_a_clock_far_ahead_expires_by_observation),
         T(test_an_unheld_lease_still_reports_its_version_and_transitions),
+        I(test_a_restart_under_the_same_identity_adopts_the_claim_without_tolerance),
         T(test_zero_duration_or_missing_renew_time_is_no_claim),
         T(test_invalid_parameters_are_rejected_before_any_request),
         T(test_fractional_durations_are_whole_seconds_on_the_wire_and_locally),
