@@ -18,7 +18,7 @@ ksim *itest_sim(const ksim_options *o)
     return sim;
 }
 
-static klease_client *client_from(const char *kubeconfig, int64_t request_timeout_ms)
+klease_client *itest_client_from(const char *kubeconfig, int64_t request_timeout_ms)
 {
     klease_client_options opts = KLEASE_CLIENT_OPTIONS_INIT;
     opts.kubeconfig = kubeconfig;
@@ -37,10 +37,17 @@ klease_client *itest_client(ksim *sim, ksim_kubeconfig_kind kind, int64_t reques
     snprintf(path, sizeof path, "%s/kubeconfig-%d", ksim_workdir(sim), (int)kind);
     if (ksim_write_kubeconfig(sim, path, kind) != 0)
         fail_msg("cannot write %s", path);
-    return client_from(path, request_timeout_ms);
+    return itest_client_from(path, request_timeout_ms);
 }
 
 void itest_write_token_kubeconfig(ksim *sim, const char *path, const char *token)
+{
+    char user[1024];
+    snprintf(user, sizeof user, "    token: %s\n", token);
+    itest_write_kubeconfig(sim, path, user);
+}
+
+void itest_write_kubeconfig(ksim *sim, const char *path, const char *user_yaml)
 {
     const char *ca = ksim_ca_pem(sim);
     char *ca64 = klease__base64_encode(ca, strlen(ca));
@@ -51,10 +58,10 @@ void itest_write_token_kubeconfig(ksim *sim, const char *path, const char *token
             "apiVersion: v1\nkind: Config\ncurrent-context: sim\n"
             "clusters:\n- name: sim\n  cluster:\n    server: %s\n"
             "    certificate-authority-data: %s\n"
-            "users:\n- name: u\n  user:\n    token: %s\n"
+            "users:\n- name: u\n  user:\n%s"
             "contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: u\n"
             "    namespace: default\n",
-            ksim_url(sim), ca64, token);
+            ksim_url(sim), ca64, user_yaml);
     fclose(f);
     free(ca64);
 }
@@ -64,7 +71,7 @@ klease_client *itest_client_with_token(ksim *sim, const char *token, int64_t req
     char path[1024];
     snprintf(path, sizeof path, "%s/kubeconfig-token-%s", ksim_workdir(sim), token);
     itest_write_token_kubeconfig(sim, path, token);
-    return client_from(path, request_timeout_ms);
+    return itest_client_from(path, request_timeout_ms);
 }
 
 int64_t itest_now_ms(void)

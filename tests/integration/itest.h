@@ -21,6 +21,13 @@ klease_client *itest_client_with_token(ksim *sim, const char *token, int64_t req
 /* Writes a kubeconfig presenting `token` to `path`. */
 void itest_write_token_kubeconfig(ksim *sim, const char *path, const char *token);
 
+/* Writes a kubeconfig whose user entry is `user_yaml` (lines indented by
+ * four spaces, below "user:"). */
+void itest_write_kubeconfig(ksim *sim, const char *path, const char *user_yaml);
+
+/* A client from the kubeconfig at `path`. */
+klease_client *itest_client_from(const char *path, int64_t request_timeout_ms);
+
 /* Monotonic milliseconds (real clock). */
 int64_t itest_now_ms(void);
 void itest_sleep_ms(int64_t ms);

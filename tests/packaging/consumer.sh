@@ -3,6 +3,7 @@
 #   1. find_package(klease CONFIG) on an installed tree,
 #   2. pkg-config on the same installed tree,
 #   3. add_subdirectory() of the source tree (the vendored case),
+#   4. FetchContent of the source tree,
 # runs each, and checks the installed library's exported symbols.
 # Usage: consumer.sh SOURCE_DIR WORK_DIR static|shared
 set -eu
@@ -68,4 +69,10 @@ if [ "$kind" = shared ]; then
 else
     if ldd "$work/subdir/consumer" | grep -q 'libklease.so'; then echo "FAIL: linked shared"; exit 1; fi
 fi
-echo "consumer builds ($kind): all three ways passed"
+echo "== FetchContent"
+cmake -S "$here/consumer" -B "$work/fetch" -DCONSUMER_MODE=fetchcontent \
+    -DKLEASE_SOURCE_DIR="$src" -DBUILD_SHARED_LIBS=$shared >"$work/fetch.log" 2>&1 \
+    || { cat "$work/fetch.log"; exit 1; }
+cmake --build "$work/fetch" -j "$jobs" >>"$work/fetch.log" 2>&1 || { cat "$work/fetch.log"; exit 1; }
+run "$work/fetch/consumer"
+echo "consumer builds ($kind): all four ways passed"
