@@ -356,15 +356,13 @@ static klease_status perform(curl_transport *t, klease__slot *s, const klease__h
     klease__auth auth = {0};
     transfer x = {.t = t, .easy = s->easy, .on_data = on_data, .user = user};
     int64_t started = 0;
-    struct timespec ts;
 
     *retry_401 = false;
     if (t->creds != NULL && (st = klease__credentials_get(t->creds, &auth, err)) != KLEASE_OK)
         goto out;
     if ((st = prepare(t, s, &x, req, &auth, &headers, err)) != KLEASE_OK)
         goto out;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    started = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    started = klease__mono_ns(klease__clock_system());
 
     bool cancelled;
     CURLcode rc = run(s, cancel, &cancelled);
@@ -376,9 +374,8 @@ static klease_status perform(curl_transport *t, klease__slot *s, const klease__h
     }
     long code = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     klease__log(t->log, KLEASE_LOG_DEBUG, "%s %s -> %ld in %lld ms", req->method, req->path, code,
-                (long long)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - started));
+                (long long)((klease__mono_ns(klease__clock_system()) - started) / KLEASE__NS_PER_MS));
     if (code == 401 && t->creds != NULL)
         *retry_401 = klease__credentials_unauthorized(t->creds, auth.generation);
     resp->status = (int)code;

@@ -1,8 +1,15 @@
 /* Claim helpers: current-ness and waiting for expiry, on the monotonic clock. */
+#include "lease/claim.h"
+
 #include "core/clock.h"
-#include "klease/klease.h"
 
 #include <string.h>
+
+bool klease__claim_names(const klease_claim *claim, const char *claimant)
+{
+    return claim != NULL && claimant != NULL && !claim->holder_truncated &&
+           strcmp(claim->holder, claimant) == 0;
+}
 
 bool klease_claim_is_current(const klease_claim *claim)
 {
@@ -12,8 +19,7 @@ bool klease_claim_is_current(const klease_claim *claim)
 
 bool klease_claim_is_current_for(const klease_claim *claim, const char *claimant)
 {
-    return claim != NULL && claimant != NULL && !claim->holder_truncated &&
-           strcmp(claim->holder, claimant) == 0 && klease_claim_is_current(claim);
+    return klease__claim_names(claim, claimant) && klease_claim_is_current(claim);
 }
 
 void klease_claim_expire_with_grace(const klease_claim *claim, int64_t grace_ms)

@@ -16,6 +16,7 @@
 #include "core/backoff.h"
 #include "core/error.h"
 #include "kube/watch.h"
+#include "lease/claim.h"
 #include "lease/manager.h"
 
 #include <errno.h>
@@ -66,8 +67,7 @@ static void publish(klease_elector *e, const klease_claim *claim, klease_status 
 {
     int64_t now = klease__mono_ns(e->clock);
     bool has = claim != NULL;
-    bool leading = has && !claim->holder_truncated && strcmp(claim->holder, e->claimant) == 0 &&
-                   now < claim->deadline_mono_ns;
+    bool leading = has && klease__claim_names(claim, e->claimant) && now < claim->deadline_mono_ns;
     pthread_mutex_lock(&e->mu);
     bool changed = has != e->has_claim || leading != e->leading || final != KLEASE_OK ||
                    (has && claims_differ(claim, &e->claim));
@@ -87,29 +87,20 @@ static void publish(klease_elector *e, const klease_claim *claim, klease_status 
         e->opts.on_change(e->opts.user, has ? claim : NULL, leading, final);
 }
 
-/* Once the deadline of the claim we published has passed, we no longer lead. */
-static void publish_loss_if_due(klease_elector *e)
-{
-    pthread_mutex_lock(&e->mu);
-    bool due = e->leading && klease__mono_ns(e->clock) >= e->claim.deadline_mono_ns;
-    klease_claim claim = e->claim;
-    pthread_mutex_unlock(&e->mu);
-    if (due)
-        publish(e, &claim, KLEASE_OK); /* same claim, now past its deadline: leading=false */
-}
-
-/* Ends our leadership at once, whatever time is left on the claim: used
- * before a vacate, which lets a watching follower take over within a round
- * trip of it landing. */
-static void publish_loss_now(klease_elector *e)
+/* Publishes the end of our leadership: once the published claim's deadline
+ * has passed, or at once when `now` is set (before a vacate, which lets a
+ * watching follower take over within a round trip of it landing). */
+static void publish_loss(klease_elector *e, bool now)
 {
     pthread_mutex_lock(&e->mu);
     bool leading = e->leading;
     klease_claim claim = e->claim;
     pthread_mutex_unlock(&e->mu);
-    if (!leading)
+    int64_t t = klease__mono_ns(e->clock);
+    if (!leading || (!now && t < claim.deadline_mono_ns))
         return;
-    claim.deadline_mono_ns = klease__mono_ns(e->clock); /* publish sees it as past */
+    if (claim.deadline_mono_ns > t)
+        claim.deadline_mono_ns = t; /* publish sees it as past: leading=false */
     publish(e, &claim, KLEASE_OK);
 }
 
@@ -252,8 +243,7 @@ static void *elector_main(void *arg)
             record(e, KLEASE_OK, &err);
             bool has = claim.holder[0] != '\0';
             publish(e, has ? &claim : NULL, KLEASE_OK);
-            if (klease_claim_is_current_for(&claim, e->claimant) ||
-                (!claim.holder_truncated && strcmp(claim.holder, e->claimant) == 0))
+            if (klease__claim_names(&claim, e->claimant))
                 sleep_until(e, claim.deadline_mono_ns - e->grace_ns); /* renew then */
             else
                 follow(e, &claim);
@@ -267,7 +257,7 @@ static void *elector_main(void *arg)
             fatal_err = err;
             break;
         }
-        publish_loss_if_due(e);
+        publish_loss(e, false);
         int64_t delay_ms = klease__backoff_next(&backoff);
         if (err.retry_after_ms > delay_ms)
             delay_ms = err.retry_after_ms; /* the server asked for a pause */
@@ -276,7 +266,7 @@ static void *elector_main(void *arg)
         int64_t lead_end = atomic_load(&e->leader_deadline);
         if (lead_end != 0 && lead_end < wake) {
             sleep_until(e, lead_end);
-            publish_loss_if_due(e);
+            publish_loss(e, false);
         }
         sleep_until(e, wake);
     }
@@ -289,7 +279,7 @@ static void *elector_main(void *arg)
         bool named = e->m->has_lease && klease__lease_held_by(&e->m->lease, e->claimant);
         pthread_mutex_unlock(&e->m->state_mu);
         if (named) {
-            publish_loss_now(e); /* before the vacate is sent, not after it lands */
+            publish_loss(e, true); /* before the vacate is sent, not after it lands */
             bool vacated = false;
             klease_error err;
             klease_status st = klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms,

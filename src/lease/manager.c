@@ -25,6 +25,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "kube/lease_api.h"
+#include "lease/claim.h"
 
 #include <string.h>
 
@@ -97,8 +98,8 @@ static int64_t call_timeout_ms(klease_manager *m, const char *claimant)
     int64_t limit = 0;
     int64_t now = klease__mono_ns(klease__manager_clock(m));
     pthread_mutex_lock(&m->state_mu);
-    if (claimant != NULL && m->has_claim && !m->claim.holder_truncated &&
-        strcmp(m->claim.holder, claimant) == 0 && m->claim.deadline_mono_ns > now)
+    if (m->has_claim && klease__claim_names(&m->claim, claimant) &&
+        m->claim.deadline_mono_ns > now)
         limit = (m->claim.deadline_mono_ns - now) / KLEASE__NS_PER_MS;
     pthread_mutex_unlock(&m->state_mu);
     return limit > 0 ? limit : 0;
@@ -212,8 +213,7 @@ static klease_status acquire(klease_manager *m, const klease__lease *seen, const
 static bool is_ours_and_fresh(klease_manager *m, const char *claimant, int64_t now,
                               int64_t grace_ns, klease_claim *out)
 {
-    bool fresh = m->has_claim && !m->claim.holder_truncated &&
-                 strcmp(m->claim.holder, claimant) == 0 &&
+    bool fresh = m->has_claim && klease__claim_names(&m->claim, claimant) &&
                  now < m->claim.deadline_mono_ns - grace_ns;
     if (fresh && out != NULL)
         *out = m->claim;

@@ -121,6 +121,7 @@ void reply_bad_request(reply *r, const char *message);
 void reply_internal(reply *r, const char *message); /* 500 without reason, like the server's */
 void reply_invalid(reply *r, const char *name, cJSON *causes); /* 422 from lease_validate */
 void reply_json(reply *r, int code, char *body);               /* takes `body` */
+void reply_text(reply *r, int code, char *text); /* takes `text`; NULL (no memory): 500 */
 void reply_oom(reply *r);
 /* Compact JSON text of `o`, newline-terminated like the server's. NULL on OOM. */
 char *json_line(const cJSON *o);
@@ -269,6 +270,12 @@ lease *store_find(ksim *sim, const char *ns, const char *name);
  * fresh resourceVersion: replaces/inserts it, emits the watch event and the
  * history entry. Takes ownership of `next`. -1 on OOM. */
 int store_commit(ksim *sim, lease *next, ksim_op op, const request *rq, bool created);
+
+/* An update that replaces the spec (PUT, strategic merge, merge): a write
+ * that changes nothing is answered with the object as it is (no new
+ * resourceVersion, like the real server); otherwise `spec` (taken) is
+ * committed with the writer as an Update manager, and the result answered. */
+void commit_spec_update(request *rq, reply *r, const lease *cur, lease_spec *spec, ksim_op op);
 /* Deletes the stored lease `l` (emits DELETED + history). -1 on OOM. */
 int store_delete(ksim *sim, lease *l, const request *rq);
 int64_t now_wall_s(void);

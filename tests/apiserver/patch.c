@@ -177,6 +177,31 @@ static void reply_commit(request *rq, reply *r, lease *next, ksim_op op, bool cr
     free(name);
 }
 
+void commit_spec_update(request *rq, reply *r, const lease *cur, lease_spec *spec, ksim_op op)
+{
+    unsigned changed = spec_diff(&cur->spec, spec);
+    if (changed == 0) {
+        /* A write that changes nothing keeps its resourceVersion. */
+        reply_text(r, 200, lease_to_text(cur));
+        return;
+    }
+    lease *next = lease_clone(cur);
+    if (next == NULL) {
+        reply_oom(r);
+        return;
+    }
+    spec_clear(&next->spec);
+    next->spec = *spec;
+    memset(spec, 0, sizeof(*spec));
+    if (lease_set_owner(next, field_manager(rq), false, changed & spec_mask(&next->spec), true,
+                        now_wall_s()) != 0) {
+        lease_free(next);
+        reply_oom(r);
+        return;
+    }
+    reply_commit(rq, r, next, op, false);
+}
+
 static void smp_decode_error(reply *r, const cJSON *patch, const char *msg)
 {
     char *map = go_value_text(patch);
@@ -237,24 +262,7 @@ static void handle_merge(request *rq, reply *r, const char *ns, const char *name
     }
     if (!validate(r, name, &d.spec))
         goto out;
-    unsigned changed = spec_diff(&cur->spec, &d.spec);
-    if (changed == 0) {
-        char *t = lease_to_text(cur); /* a no-op patch keeps its resourceVersion */
-        if (t == NULL)
-            goto oom;
-        reply_json(r, 200, t);
-        goto out;
-    }
-    if ((next = lease_clone(cur)) == NULL)
-        goto oom;
-    spec_clear(&next->spec);
-    next->spec = d.spec;
-    memset(&d.spec, 0, sizeof(d.spec));
-    if (lease_set_owner(next, field_manager(rq), false, changed & spec_mask(&next->spec), true,
-                        now_wall_s()) != 0)
-        goto oom;
-    reply_commit(rq, r, next, strategic ? KSIM_OP_SMP : KSIM_OP_MERGE, false);
-    next = NULL;
+    commit_spec_update(rq, r, cur, &d.spec, strategic ? KSIM_OP_SMP : KSIM_OP_MERGE);
     goto out;
 oom:
     reply_oom(r);

@@ -147,14 +147,6 @@ static void reply_forbidden(reply *r, const identity *id, const char *verb, cons
     reply_status(r, 403, "Forbidden", msg, details_named(name));
 }
 
-static void reply_text(reply *r, int code, char *text)
-{
-    if (text == NULL)
-        reply_oom(r);
-    else
-        reply_json(r, code, text);
-}
-
 static void handle_get(request *rq, reply *r, const char *ns, const char *name)
 {
     lease *l = store_find(rq->sim, ns, name);
@@ -342,7 +334,6 @@ static void handle_put(request *rq, reply *r, const char *ns, const char *name)
     cJSON *doc = NULL;
     decoded d;
     memset(&d, 0, sizeof(d));
-    lease *next = NULL;
     if (!decode_full(rq, r, &doc, &d) || !check_names(r, &d, ns, name, true))
         goto out;
     lease *cur = store_find(rq->sim, ns, name);
@@ -361,29 +352,8 @@ static void handle_put(request *rq, reply *r, const char *ns, const char *name)
     }
     if (!validate(r, name, &d.spec))
         goto out;
-    unsigned changed = spec_diff(&cur->spec, &d.spec);
-    if (changed == 0) {
-        reply_text(r, 200, lease_to_text(cur)); /* a no-op write keeps its resourceVersion */
-        goto out;
-    }
-    if ((next = lease_clone(cur)) == NULL)
-        goto oom;
-    spec_clear(&next->spec);
-    next->spec = d.spec;
-    memset(&d.spec, 0, sizeof(d.spec));
-    if (lease_set_owner(next, field_manager(rq), false, changed & spec_mask(&next->spec), true,
-                        now_wall_s()) != 0)
-        goto oom;
-    int rc = store_commit(rq->sim, next, KSIM_OP_PUT, rq, false);
-    next = NULL;
-    if (rc != 0)
-        goto oom;
-    reply_text(r, 200, lease_to_text(store_find(rq->sim, ns, name)));
-    goto out;
-oom:
-    reply_oom(r);
+    commit_spec_update(rq, r, cur, &d.spec, KSIM_OP_PUT);
 out:
-    lease_free(next);
     spec_clear(&d.spec);
     cJSON_Delete(doc);
 }

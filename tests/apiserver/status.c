@@ -46,6 +46,14 @@ out:
     return s;
 }
 
+void reply_text(reply *r, int code, char *text)
+{
+    if (text == NULL)
+        reply_oom(r);
+    else
+        reply_json(r, code, text);
+}
+
 void reply_json(reply *r, int code, char *body)
 {
     free(r->body);

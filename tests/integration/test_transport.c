@@ -109,8 +109,9 @@ static void test_client_certificate_authenticates(void **state)
     size_t n = ksim_history_count(sim);
     ksim_history_entry *h;
     assert_int_equal(ksim_history_get(sim, n - 1, &h, &n), 0);
-    /* The simulator saw the certificate's user, not an anonymous one. */
-    assert_string_not_equal(h[0].identity, KSIM_ANONYMOUS);
+    /* The simulator saw the certificate's user (not the admin token's, not
+     * an anonymous one). */
+    assert_string_equal(h[0].identity, KSIM_ADMIN_USER "-cert");
     ksim_history_free(h, n);
     klease_client_free(c);
     ksim_stop(sim);

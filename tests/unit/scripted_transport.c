@@ -2,6 +2,7 @@
 #include "scripted_transport.h"
 
 #include "core/clock.h"
+#include "kube/client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -212,6 +213,31 @@ void scripted_push_fixture(scripted_transport *t, int http_status, const char *f
     char *body = read_fixture(rel);
     scripted_push(t, (scripted_reply){.http_status = http_status, .body = body});
     free(body);
+}
+
+int scripted_setup(void **state)
+{
+    scripted_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->t = scripted_new();
+    if (klease__client_new_with_transport(&f->client, &f->t->base, NULL, "default", NULL) !=
+        KLEASE_OK) {
+        scripted_free(f->t);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int scripted_teardown(void **state)
+{
+    scripted_fixture *f = *state;
+    klease_client_free(f->client);
+    scripted_free(f->t);
+    free(f);
+    return 0;
 }
 
 bool scripted_await_hang(scripted_transport *t)

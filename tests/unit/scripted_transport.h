@@ -54,6 +54,15 @@ void scripted_push_fixture(scripted_transport *t, int http_status, const char *f
 /* Blocks until some call is hanging (real time, up to 10 s). */
 bool scripted_await_hang(scripted_transport *t);
 
+/* cmocka setup/teardown: a client (default namespace "default", system
+ * clock) on a fresh scripted transport, in *state as a scripted_fixture. */
+typedef struct scripted_fixture {
+    scripted_transport *t;
+    klease_client *client;
+} scripted_fixture;
+int scripted_setup(void **state);
+int scripted_teardown(void **state);
+
 /* Reads tests/fixtures/<relpath> into a malloc'd NUL-terminated string. */
 char *read_fixture(const char *relpath);
 

@@ -339,6 +339,10 @@ static void test_close_interrupts_a_hanging_watch_promptly(void **state)
     spawn(f);
     assert_true(scripted_await_hang(f->t));
     /* Not the holder: close must neither wait for the watch nor write. */
+    size_t before = f->t->nrequests;
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
+    f->e = NULL;
+    assert_int_equal(f->t->nrequests, before);
     assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 

@@ -9,29 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    scripted_transport *t;
-    klease_client *client;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->t = scripted_new();
-    assert_int_equal(klease__client_new_with_transport(&f->client, &f->t->base, NULL, "klease-test", NULL),
-                     KLEASE_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    klease_client_free(f->client);
-    scripted_free(f->t);
-    free(f);
-    return 0;
-}
+typedef scripted_fixture fixture;
 
 /* Runs a GET of lease-a against one scripted reply and returns the status. */
 static klease_status get_with(fixture *f, int http_status, const char *fixture_name,
@@ -291,7 +269,7 @@ static void test_delete_maps_success_and_not_found(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, scripted_setup, scripted_teardown)
     const struct CMUnitTest tests[] = {
         T(test_get_sends_the_lease_path_and_returns_the_body),
         T(test_apply_sends_force_field_manager_and_apply_content_type),

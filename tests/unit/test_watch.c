@@ -154,29 +154,7 @@ static void test_a_stream_cut_mid_event_is_reported(void **state)
 
 /* ------------------------------------------------------ the watch call */
 
-typedef struct fixture {
-    scripted_transport *t;
-    klease_client *client;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->t = scripted_new();
-    assert_int_equal(klease__client_new_with_transport(&f->client, &f->t->base, NULL, "default", NULL),
-                     KLEASE_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    klease_client_free(f->client);
-    scripted_free(f->t);
-    free(f);
-    return 0;
-}
+typedef scripted_fixture fixture;
 
 static void test_watch_request_selects_the_lease_and_asks_for_bookmarks(void **state)
 {
@@ -284,7 +262,7 @@ static void test_another_thread_can_cancel_a_watch(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, scripted_setup, scripted_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser_yields_the_same_events_for_every_chunk_size),
         cmocka_unit_test(test_events_decode_into_leases),
