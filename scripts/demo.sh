@@ -40,9 +40,21 @@ if ((do_build)); then
     bash scripts/install-deps.sh
     # The simulator lives with the tests, so tests are configured ON, but only
     # the three targets the demo needs are built.
+    mkdir -p "$build_dir"
+    log=$build_dir/demo-build.log
+    say "configuring and building (about a minute on 2 cores; log: $log)"
     cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLEASE_BUILD_TESTS=ON \
-        -DKLEASE_BUILD_TOOLS=ON -DKLEASE_BUILD_EXAMPLES=OFF -DKLEASE_INSTALL=OFF >/dev/null
-    cmake --build "$build_dir" -j "$jobs" --target klease_tool klease-apiserver-sim >/dev/null
+        -DKLEASE_BUILD_TOOLS=ON -DKLEASE_BUILD_EXAMPLES=OFF -DKLEASE_INSTALL=OFF >"$log" 2>&1 ||
+        { cat "$log"; exit 1; }
+    # Progress: one line each time the build passes another quarter.
+    # (pipefail is on: the pipeline fails when the build does.)
+    if ! cmake --build "$build_dir" -j "$jobs" --target klease_tool klease-apiserver-sim 2>&1 |
+        tee -a "$log" | awk '/^\[ *[0-9]+%\]/ { p = substr($0, 2) + 0; q = int(p / 25) * 25;
+            if (q > last) { printf "   build %3d%%\n", q; fflush(); last = q } }'; then
+        tail -n 40 "$log"
+        echo "demo.sh: build failed (log: $log)" >&2
+        exit 1
+    fi
     say "built $build_dir/tools/klease/klease and the API server simulator"
 fi
 klease=$build_dir/tools/klease/klease

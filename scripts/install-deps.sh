@@ -33,6 +33,20 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt (unattended-upgrades, a second shell) may hold the dpkg lock on
+# a fresh machine: wait for it (up to 10 minutes) instead of failing at once.
+# apt-get update takes the package lists' lock too; retry it while busy.
+lock_wait=(-o DPkg::Lock::Timeout=600)
+for attempt in 1 2 3 4 5 6; do
+    if $sudo apt-get "${lock_wait[@]}" update -qq; then
+        break
+    fi
+    if ((attempt == 6)); then
+        echo "install-deps: apt-get update failed" >&2
+        exit 1
+    fi
+    echo "install-deps: apt-get update failed (attempt $attempt); retrying in 10 s" >&2
+    sleep 10
+done
+$sudo apt-get "${lock_wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

@@ -6,6 +6,8 @@
 #  4. builds with TSan and runs the threaded tests,
 #  5. runs the unit tests and the HTTPS integration tests of the transport,
 #     credentials and manager under valgrind.
+# Each step prints one line with its time; its full output goes to a log
+# file under build-logs/ (printed in full when the step fails).
 # Options: --quick (steps 1-2 only), --jobs N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,70 +19,95 @@ while (($#)); do
     case "$1" in
     --quick) quick=1 ;;
     --jobs) jobs=$2; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 
-step() { printf '\n=== %s\n' "$*"; }
+logs=$root/build-logs
+mkdir -p "$logs"
 start=$(date +%s)
 
-step "dependencies"
-bash scripts/install-deps.sh
-
-configure() { # DIR [cmake args...]
-    local dir=$1
-    shift
-    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLEASE_WERROR=ON "$@" >/dev/null
+# step NAME LOG CMD...: runs CMD with its output in build-logs/LOG, and
+# prints one line: the step, how long it took, and where its log is.
+step() {
+    local name=$1 log=$logs/$2 t0 rc=0
+    shift 2
+    t0=$(date +%s)
+    printf '%-58s' "$name ..."
+    "$@" >"$log" 2>&1 || rc=$?
+    local took=$(($(date +%s) - t0))
+    if ((rc != 0)); then
+        printf 'FAILED after %d s (exit %d)\n' "$took" "$rc"
+        echo "---- $log"
+        cat "$log"
+        echo "----"
+        echo "test.sh: '$name' failed; the log is $log"
+        exit "$rc"
+    fi
+    printf 'ok  %4d s  %s\n' "$took" "${log#"$root"/}"
 }
 
-step "build (RelWithDebInfo)"
-configure build
-cmake --build build -j "$jobs"
+# ctest_summary LOG: the closing lines of a ctest run, for the reader and CI.
+ctest_summary() {
+    grep -E '% tests passed|tests did not run|Skipped|Not Run' "$logs/$1" | sed 's/^/    /' || true
+}
 
-step "ctest: every test"
-ctest --test-dir build --output-on-failure -j "$jobs"
+build_tree() { # DIR [cmake args...]: configure and build one tree
+    local dir=$1
+    shift
+    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLEASE_WERROR=ON "$@" &&
+        cmake --build "$dir" -j "$jobs"
+}
+
+step "dependencies (apt-get when missing)" deps.log bash scripts/install-deps.sh
+step "configure + build (RelWithDebInfo)" build.log build_tree build
+step "ctest: every test" ctest.log ctest --test-dir build --output-on-failure -j "$jobs"
+ctest_summary ctest.log
 
 if ((quick)); then
     echo "test.sh: quick run passed in $(($(date +%s) - start)) s"
     exit 0
 fi
 
-step "ASan+UBSan: build"
-configure build-asan -DKLEASE_SANITIZE=address,undefined
-cmake --build build-asan -j "$jobs"
-step "ASan+UBSan: unit and integration tests"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+step "ASan+UBSan: configure + build" build-asan.log \
+    build_tree build-asan -DKLEASE_SANITIZE=address,undefined
+step "ASan+UBSan: unit and integration tests" ctest-asan.log \
+    env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -L 'unit|integration'
+ctest_summary ctest-asan.log
 
-step "TSan: build"
-configure build-tsan -DKLEASE_SANITIZE=thread
-cmake --build build-tsan -j "$jobs"
-step "TSan: threaded tests"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+step "TSan: configure + build" build-tsan.log build_tree build-tsan -DKLEASE_SANITIZE=thread
+step "TSan: threaded tests" ctest-tsan.log \
+    env TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L 'threads'
+ctest_summary ctest-tsan.log
 
-step "valgrind: unit tests, and the HTTPS transport, credential and manager integration tests"
-fails=0
-count=0
-# The elector integration tests are left out: they sample leadership every
-# millisecond, which valgrind's serialised threads would turn into noise.
-for t in build/tests/unit/unit_* build/tests/integration/itest_transport \
-    build/tests/integration/itest_credentials build/tests/integration/itest_manager; do
-    [ -x "$t" ] || continue
-    count=$((count + 1))
-    if valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-        --show-leak-kinds=definite,indirect "$t" >"build/$(basename "$t").valgrind.log" 2>&1; then
-        echo "valgrind ok: $(basename "$t")"
-    else
-        echo "valgrind FAILED: $(basename "$t")"
-        cat "build/$(basename "$t").valgrind.log"
-        fails=$((fails + 1))
-    fi
-done
-echo "valgrind: $((count - fails)) passed, $fails failed"
-((fails == 0))
+# valgrind: the unit tests and the HTTPS transport, credential and manager
+# integration tests. The elector integration tests are left out: they sample
+# leadership every millisecond, which valgrind's serialised threads would
+# turn into noise.
+valgrind_all() {
+    local fails=0 count=0 t
+    for t in build/tests/unit/unit_* build/tests/integration/itest_transport \
+        build/tests/integration/itest_credentials build/tests/integration/itest_manager; do
+        [ -x "$t" ] || continue
+        count=$((count + 1))
+        if valgrind --quiet --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+            "$t" >"$logs/valgrind-$(basename "$t").log" 2>&1; then
+            echo "valgrind ok: $(basename "$t")"
+        else
+            echo "valgrind FAILED: $(basename "$t")"
+            cat "$logs/valgrind-$(basename "$t").log"
+            fails=$((fails + 1))
+        fi
+    done
+    echo "valgrind: $((count - fails)) passed, $fails failed"
+    ((fails == 0))
+}
+step "valgrind: unit tests + HTTPS integration tests" valgrind.log valgrind_all
+sed -n '$p' "$logs/valgrind.log" | sed 's/^/    /'
 
-echo
 echo "test.sh: all steps passed in $(($(date +%s) - start)) s"

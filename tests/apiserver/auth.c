@@ -88,6 +88,40 @@ bool auth_allowed(ksim *sim, const identity *id)
     return ok;
 }
 
+static const char *const verbs[] = {"get", "list", "watch", "create", "update", "patch", "delete"};
+
+static int verb_bit(const char *verb, size_t len)
+{
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strlen(verbs[i]) == len && strncmp(verbs[i], verb, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+int auth_parse_verbs(const char *list, unsigned *mask, char *bad, size_t badsz)
+{
+    *mask = 0;
+    for (const char *p = list; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        int bit = verb_bit(p, len);
+        if (bit < 0) {
+            snprintf(bad, badsz, "%.*s", (int)len, p);
+            return -1;
+        }
+        *mask |= 1u << bit;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+bool auth_verb_allowed(const ksim *sim, const char *verb)
+{
+    int bit = verb_bit(verb, strlen(verb));
+    return bit >= 0 && (sim->rbac_verbs & (1u << bit)) != 0;
+}
+
 static int set_right(ksim *sim, const char *user, bool authorized)
 {
     for (user_right *u = sim->rights; u; u = u->next)

@@ -46,6 +46,10 @@ typedef struct ksim_options {
     const char *state_path;       /* leases and resourceVersion: loaded at start if the file
                                    * exists, saved at ksim_stop(); NULL: none */
     bool verbose;                 /* log libmicrohttpd errors to stderr */
+    /* Comma-separated Lease verbs (get,list,watch,create,update,patch,delete)
+     * that every user may use, as a namespaced RBAC Role would grant them;
+     * other verbs get the API server's 403. NULL (default): all verbs. */
+    const char *rbac_verbs;
 } ksim_options;
 
 #define KSIM_OPTIONS_VERSION 1
@@ -54,7 +58,7 @@ typedef struct ksim_options {
         .version = KSIM_OPTIONS_VERSION, .tls = true, .bind_address = "127.0.0.1", .port = 0,      \
         .workdir = NULL, .bookmark_interval_ms = 60000, .watch_history = 100,                      \
         .allow_anonymous = false, .seed = 0, .control_endpoint = false, .history_path = NULL,      \
-        .state_path = NULL, .verbose = false                                                       \
+        .state_path = NULL, .verbose = false, .rbac_verbs = NULL                                   \
     }
 
 /* Starts a simulator (o may be NULL for the defaults) and fills `*out`. On

@@ -199,6 +199,7 @@ struct ksim {
 
     token *tokens;
     user_right *rights;
+    unsigned rbac_verbs; /* bit per verb of auth_verb_bit(); all set when unrestricted */
 
     uint64_t rv;
     uint64_t floor_rv; /* events at or below this were never recorded */
@@ -293,6 +294,10 @@ void watch_discard(struct watch *w);
 /* auth.c */
 void auth_identify(ksim *sim, struct MHD_Connection *conn, identity *id);
 bool auth_allowed(ksim *sim, const identity *id);
+/* Parses a comma-separated verb list into a mask; -1 names a bad verb. */
+int auth_parse_verbs(const char *list, unsigned *mask, char *bad, size_t badsz);
+/* Whether the RBAC verbs configured allow `verb` on leases. */
+bool auth_verb_allowed(const ksim *sim, const char *verb);
 void auth_free(ksim *sim);
 
 /* certs.c */

@@ -26,6 +26,7 @@ static const char usage[] =
     "  --watch-history N        events kept per lease for watch replay (default 100)\n"
     "  --seed N                 seed of fault probabilities\n"
     "  --fault JSON             add a fault at start (repeatable; see README.md)\n"
+    "  --rbac-verbs LIST        allow only these Lease verbs (e.g. get,watch,patch), as a Role\n"
     "  --no-control             do not serve /_ksim/ (served by default)\n"
     "  --verbose                log libmicrohttpd errors\n";
 
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
             o.watch_history = (int)v;
         else if (strcmp(a, "--seed") == 0 && parse_num(next, 0, LLONG_MAX, &v))
             o.seed = (uint64_t)v;
+        else if (strcmp(a, "--rbac-verbs") == 0 && next)
+            o.rbac_verbs = next;
         else if (strcmp(a, "--fault") == 0 && next && n_faults < 32)
             faults[n_faults++] = next;
         else {

@@ -446,7 +446,7 @@ void route_request(request *rq, reply *r)
                      cJSON_CreateObject());
         return;
     }
-    if (!auth_allowed(rq->sim, &rq->id)) {
+    if (!auth_allowed(rq->sim, &rq->id) || !auth_verb_allowed(rq->sim, verb)) {
         reply_forbidden(r, &rq->id, verb, ns, has_name ? name : NULL);
         return;
     }

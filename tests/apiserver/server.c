@@ -337,6 +337,17 @@ int ksim_start(ksim **out, const ksim_options *o, char *errbuf, size_t errlen)
     sim->rng = o->seed ? o->seed : (uint64_t)klease__mono_ns(klease__clock_system()) | 1;
     sim->rv = 1;
     sim->floor_rv = 1;
+    sim->rbac_verbs = ~0u;
+    char bad_verb[64];
+    if (o->rbac_verbs != NULL &&
+        auth_parse_verbs(o->rbac_verbs, &sim->rbac_verbs, bad_verb, sizeof(bad_verb)) != 0) {
+        free(sim->bind_address);
+        free(sim->history_path);
+        free(sim->state_path);
+        free(sim);
+        snprintf(errbuf, errlen, "rbac verbs: unknown verb '%s'", bad_verb);
+        return -1;
+    }
     pthread_mutex_init(&sim->mu, NULL);
     if (klease__cond_init(&sim->cond) != 0) {
         pthread_mutex_destroy(&sim->mu);

@@ -1,5 +1,7 @@
 #!/bin/sh
-# Builds the consumer program against libklease in the three supported ways:
+# Installs libklease with `cmake --install --prefix`, checks that the installed
+# klease tool and simulator run from there, then builds the consumer program
+# against libklease in the four supported ways:
 #   1. find_package(klease CONFIG) on an installed tree,
 #   2. pkg-config on the same installed tree,
 #   3. add_subdirectory() of the source tree (the vendored case),
@@ -21,12 +23,14 @@ rm -rf "$work"
 mkdir -p "$work"
 prefix="$work/prefix"
 
-echo "== build and install libklease ($kind)"
+echo "== build and install libklease ($kind), the tool and the simulator"
+# Configured with the default prefix and installed with --prefix, as the
+# README does: everything installed must work from the prefix it landed in.
 cmake -S "$src" -B "$work/lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=$shared \
-    -DCMAKE_INSTALL_PREFIX="$prefix" -DKLEASE_BUILD_TESTS=OFF -DKLEASE_BUILD_TOOLS=OFF \
+    -DKLEASE_BUILD_TESTS=OFF -DKLEASE_BUILD_TOOLS=ON -DKLEASE_INSTALL_SIMULATOR=ON \
     -DKLEASE_BUILD_EXAMPLES=OFF >"$work/lib.log" 2>&1 || { cat "$work/lib.log"; exit 1; }
 cmake --build "$work/lib" -j "$jobs" >>"$work/lib.log" 2>&1 || { cat "$work/lib.log"; exit 1; }
-cmake --install "$work/lib" >>"$work/lib.log" 2>&1 || { cat "$work/lib.log"; exit 1; }
+cmake --install "$work/lib" --prefix "$prefix" >>"$work/lib.log" 2>&1 || { cat "$work/lib.log"; exit 1; }
 libdir=$(find "$prefix" -name 'libklease.*' -path '*/lib*' | head -n 1 | xargs dirname)
 if [ "$kind" = static ]; then lib="$libdir/libklease.a"; else lib="$libdir/libklease.so"; fi
 [ -f "$lib" ] || { echo "FAIL: $lib was not installed"; exit 1; }
@@ -36,6 +40,15 @@ for f in include/klease/klease.h lib/cmake/klease/kleaseConfig.cmake \
     found=$(find "$prefix" -path "*/${f#lib/}" | head -n 1)
     [ -n "$found" ] || { echo "FAIL: $f missing from the install tree"; exit 1; }
 done
+
+echo "== installed tools run from the prefix (no LD_LIBRARY_PATH)"
+# A shared build must find libklease.so.N through the tool's RPATH.
+out=$(env -u LD_LIBRARY_PATH "$prefix/bin/klease" version) || { echo "FAIL: installed klease does not run"; exit 1; }
+echo "$out" | grep -q '^klease [0-9]' || { echo "FAIL: klease version printed '$out'"; exit 1; }
+echo "$out"
+"$prefix/bin/klease-apiserver-sim" --help | grep -q '^usage: klease-apiserver-sim' \
+    || { echo "FAIL: installed klease-apiserver-sim does not run"; exit 1; }
+echo "klease-apiserver-sim runs"
 
 run() {
     out=$("$@")
