@@ -91,7 +91,8 @@ ctest_summary ctest-tsan.log
 valgrind_all() {
     local fails=0 count=0 t
     for t in build/tests/unit/unit_* build/tests/integration/itest_transport \
-        build/tests/integration/itest_credentials build/tests/integration/itest_manager; do
+        build/tests/integration/itest_credentials build/tests/integration/itest_manager \
+        build/tests/integration/itest_metrics; do
         [ -x "$t" ] || continue
         count=$((count + 1))
         if valgrind --quiet --error-exitcode=99 --leak-check=full \

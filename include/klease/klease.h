@@ -375,6 +375,34 @@ KLEASE_API klease_status klease_elector_close(klease_elector *e, klease_error *e
  * when neither source is available. Thread-safe. */
 KLEASE_API klease_status klease_default_identity(char *buf, size_t size, klease_error *err);
 
+/* ---------------------------------------------------------------- metrics */
+
+/* One lease to report: its manager, and its elector when one keeps it (NULL:
+ * leadership is read from the manager's cached claim for `identity`). */
+typedef struct klease_metrics_lease {
+    klease_manager *manager;
+    klease_elector *elector;
+    const char *identity;
+} klease_metrics_lease;
+
+/* Renders the leases' counters and leadership in the Prometheus text format
+ * (version 0.0.4), for a controller to serve from its own /metrics:
+ * leader_election_master_status{name="ns/name"} as client-go names it, plus
+ * klease_lease_time_left_seconds, klease_lease_transitions,
+ * klease_elector_healthy (electors only) and the klease_lease_*_total
+ * counters of klease_manager_get_stats(). Writes a NUL-terminated text into
+ * buf and its length into *len. KLEASE_EINVAL when it does not fit: *len is
+ * then the length needed (allocate *len + 1 and call again). No I/O, no
+ * library lock held across it; thread-safe. */
+KLEASE_API klease_status klease_metrics_render(const klease_metrics_lease *leases, size_t n,
+                                               char *buf, size_t size, size_t *len,
+                                               klease_error *err);
+
+/* The namespace and name of the lease a manager manages. Borrowed: valid
+ * while the manager lives. */
+KLEASE_API const char *klease_manager_namespace(const klease_manager *m);
+KLEASE_API const char *klease_manager_name(const klease_manager *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -450,6 +450,16 @@ void klease_manager_get_stats(klease_manager *m, klease_manager_stats *out)
     pthread_mutex_unlock(&m->state_mu);
 }
 
+const char *klease_manager_namespace(const klease_manager *m)
+{
+    return m != NULL ? m->ns : "";
+}
+
+const char *klease_manager_name(const klease_manager *m)
+{
+    return m != NULL ? m->name : "";
+}
+
 /* ------------------------------------------------------------- lifecycle */
 
 static klease_status create_lease(klease_manager *m, klease_error *err)
