@@ -24,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "kube/lease_api.h"
 #include "lease/claim.h"
 
@@ -43,13 +44,14 @@ klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *
 {
     if (p == NULL)
         return klease__fail(err, KLEASE_EINVAL, "claim params are NULL");
-    if (p->version != KLEASE_CLAIM_PARAMS_VERSION)
+    if (p->version < 1 || p->version > KLEASE_CLAIM_PARAMS_VERSION)
         return klease__fail(err, KLEASE_EINVAL, "klease_claim_params: unknown version %d",
                             p->version);
     if (p->lease_duration_ms < 1000 || p->lease_duration_ms > (int64_t)INT32_MAX * 1000)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "lease duration %lld ms: must be at least 1 s (and fit in int32 seconds)",
-                            (long long)p->lease_duration_ms);
+        return klease__fail(
+            err, KLEASE_EINVAL,
+            "lease duration %lld ms: must be at least 1 s (and fit in int32 seconds)",
+            (long long)p->lease_duration_ms);
     int64_t secs = p->lease_duration_ms / 1000;
     if (p->renew_grace_ms < 0 || p->renew_grace_ms >= secs * 1000)
         return klease__fail(err, KLEASE_EINVAL,
@@ -61,18 +63,29 @@ klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *
     return KLEASE_OK;
 }
 
-static klease_status check_claimant(const char *claimant, klease_error *err)
+klease_status klease__claimant_check(const char *claimant, klease_error *err)
 {
     if (claimant == NULL || claimant[0] == '\0')
         return klease__fail(err, KLEASE_EINVAL, "claimant identity is empty");
-    if (strnlen(claimant, KLEASE_IDENTITY_MAX + 1) > KLEASE_IDENTITY_MAX)
+    size_t len = strnlen(claimant, KLEASE_IDENTITY_MAX + 1);
+    if (len > KLEASE_IDENTITY_MAX)
         return klease__fail(err, KLEASE_EINVAL, "claimant identity is longer than %d bytes",
                             KLEASE_IDENTITY_MAX);
+    /* Holders are compared as whole strings: an identity with a control
+     * character (or the mark an embedded NUL decodes to) could never be told
+     * apart from, or recognised as, the holder the server stores. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)claimant[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return klease__fail(err, KLEASE_EINVAL,
+                                "claimant identity contains a control character (byte %zu)", i);
+    }
+    if (strstr(claimant, KLEASE__JSON_NUL_MARK) != NULL)
+        return klease__fail(err, KLEASE_EINVAL, "claimant identity contains U+FFFF");
     return KLEASE_OK;
 }
 
 /* ------------------------------------------------------------- the cache */
-
 
 static void count(klease_manager *m, uint64_t *counter)
 {
@@ -98,8 +111,7 @@ static int64_t call_timeout_ms(klease_manager *m, const char *claimant)
     int64_t limit = 0;
     int64_t now = klease__mono_ns(klease__manager_clock(m));
     pthread_mutex_lock(&m->state_mu);
-    if (m->has_claim && klease__claim_names(&m->claim, claimant) &&
-        m->claim.deadline_mono_ns > now)
+    if (m->has_claim && klease__claim_names(&m->claim, claimant) && m->claim.deadline_mono_ns > now)
         limit = (m->claim.deadline_mono_ns - now) / KLEASE__NS_PER_MS;
     pthread_mutex_unlock(&m->state_mu);
     return limit > 0 ? limit : 0;
@@ -153,8 +165,9 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
     st = klease__lease_decode(resp.body, resp.body_len, &l, err);
     klease__http_response_clear(&resp);
     if (st == KLEASE_OK && !klease__lease_held_by(&l, claimant))
-        st = klease__fail(err, KLEASE_EPROTO, "the server accepted our write but the lease "
-                                              "names another holder");
+        st = klease__fail(err, KLEASE_EPROTO,
+                          "the server accepted our write but the lease "
+                          "names another holder");
     pthread_mutex_lock(&m->state_mu);
     if (st != KLEASE_OK) {
         /* The write may have landed but we cannot read the result: trust
@@ -163,7 +176,7 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
         m->has_claim = false;
         m->stats.errors++;
     } else {
-                klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
+        klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
         m->own_deadline = klease__add_sat(send_mono, duration_s * KLEASE__NS_PER_S);
         klease__manager_store(m, &l, klease__mono_ns(c));
         klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
@@ -207,7 +220,6 @@ static klease_status acquire(klease_manager *m, const klease__lease *seen, const
     return st;
 }
 
-
 /* ------------------------------------------------------------ operations */
 
 static bool is_ours_and_fresh(klease_manager *m, const char *claimant, int64_t now,
@@ -226,16 +238,21 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
 {
     int64_t duration_s, grace_ns;
     klease_status st;
+    /* Decisions below read the error's details, so it is filled even when
+     * the caller passed none: behaviour must not depend on `err`. */
+    klease_error local_err;
+    if (err == NULL)
+        err = &local_err;
     if (m == NULL || out == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_ensure_claimed: NULL argument");
-    if ((st = check_claimant(claimant, err)) != KLEASE_OK ||
+    if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK ||
         (st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
         return st;
     const klease__clock *c = klease__manager_clock(m);
 
     /* The fast path: our claim, outside the renew grace. No I/O, no allocation. */
     pthread_mutex_lock(&m->state_mu);
-        if (strcmp(m->claimant, claimant) != 0) {
+    if (strcmp(m->claimant, claimant) != 0) {
         /* The cached claim was judged before we knew it could be ours (a
          * restart under the same identity): judge it again without the
          * skew tolerance, or we would lead past its real deadline. */
@@ -284,7 +301,7 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
             break;
         } else {
             st = acquire(m, &seen, claimant, duration_s, cancel, err);
-            if (st == KLEASE_EHTTP && err != NULL && err->http_code == 400) {
+            if (st == KLEASE_EHTTP && err->http_code == 400) {
                 /* Apply answers 400 "name must be provided" when the lease
                  * was deleted: tell that apart by reading it. */
                 klease_error get_err;
@@ -340,8 +357,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     return st;
 }
 
-klease_status klease_sync(klease_manager *m, klease_claim *out, bool *has_claim,
-                          klease_error *err)
+klease_status klease_sync(klease_manager *m, klease_claim *out, bool *has_claim, klease_error *err)
 {
     return klease__sync(m, NULL, out, has_claim, err);
 }
@@ -365,7 +381,7 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
         *vacated = false;
     if (m == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_vacate: NULL manager");
-    if ((st = check_claimant(claimant, err)) != KLEASE_OK)
+    if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK)
         return st;
     const klease__clock *c = klease__manager_clock(m);
 
@@ -459,8 +475,8 @@ static klease_status create_lease(klease_manager *m, klease_error *err)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     klease__http_response resp;
     count(m, &m->stats.api_calls);
-    klease_status st = klease__lease_create(m->client, m->ns, m->name, body, m->field_manager, NULL,
-                                            &resp, err);
+    klease_status st =
+        klease__lease_create(m->client, m->ns, m->name, body, m->field_manager, NULL, &resp, err);
     cJSON_free(body);
     if (st == KLEASE_ECONFLICT)
         return refresh(m, NULL, NULL, err); /* another creator won: read theirs */
@@ -492,7 +508,7 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
     klease_manager_options defaults = KLEASE_MANAGER_OPTIONS_INIT;
     if (opts == NULL)
         opts = &defaults;
-    if (opts->version != KLEASE_MANAGER_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > KLEASE_MANAGER_OPTIONS_VERSION)
         return klease__fail(err, KLEASE_EINVAL, "klease_manager_options: unknown version %d",
                             opts->version);
     if (opts->clock_skew_tolerance_ms < 0 || opts->max_conflict_rounds < 0)

@@ -73,7 +73,8 @@ static void test_missing_spec_or_resource_version_is_a_protocol_error(void **sta
 {
     (void)state;
     decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"}}", "does not have a spec");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":null}", "does not have a spec");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":null}",
+                 "does not have a spec");
     decode_fails("{\"metadata\":{},\"spec\":{}}", "resource version");
     decode_fails("{\"spec\":{}}", "resource version");
     decode_fails("{\"metadata\":{\"resourceVersion\":5},\"spec\":{}}", "resource version");
@@ -110,13 +111,16 @@ static void test_wrong_types_are_protocol_errors(void **state)
     decode_fails("not json", "not JSON");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"holderIdentity\":7}}",
                  "holderIdentity");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":\"30\"}}",
-                 "leaseDurationSeconds");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":1.5}}",
-                 "leaseDurationSeconds");
+    decode_fails(
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":\"30\"}}",
+        "leaseDurationSeconds");
+    decode_fails(
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":1.5}}",
+        "leaseDurationSeconds");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":12}}",
                  "renewTime");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":\"2026-11-23T18:30:00Z\"}}",
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":\"2026-11-"
+                 "23T18:30:00Z\"}}",
                  "renewTime");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseTransitions\":1e300}}",
                  "leaseTransitions");
@@ -182,12 +186,12 @@ static void test_acquire_body_is_the_seeds_bytes(void **state)
     int64_t now = mt("2026-11-23T18:38:50.700544Z");
     char *body = klease__lease_acquire_body("197", "a", now, 15, 1);
     /* serde_json's json! maps are BTreeMaps: keys come out sorted. */
-    assert_string_equal(
-        body, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-              "\"metadata\":{\"resourceVersion\":\"197\"},\"spec\":{"
-              "\"acquireTime\":\"2026-11-23T18:38:50.700544Z\",\"holderIdentity\":\"a\","
-              "\"leaseDurationSeconds\":15,\"leaseTransitions\":1,"
-              "\"renewTime\":\"2026-11-23T18:38:50.700544Z\"}}");
+    assert_string_equal(body,
+                        "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+                        "\"metadata\":{\"resourceVersion\":\"197\"},\"spec\":{"
+                        "\"acquireTime\":\"2026-11-23T18:38:50.700544Z\",\"holderIdentity\":\"a\","
+                        "\"leaseDurationSeconds\":15,\"leaseTransitions\":1,"
+                        "\"renewTime\":\"2026-11-23T18:38:50.700544Z\"}}");
     cJSON_free(body);
 }
 
@@ -233,6 +237,59 @@ static void test_identities_with_quotes_are_escaped_and_round_trip(void **state)
     cJSON_free(body);
 }
 
+static klease__lease decode_holder(const char *holder_json)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":{\"holderIdentity\":\"%s\","
+             "\"leaseDurationSeconds\":10,\"renewTime\":\"2026-11-23T18:38:49.574490Z\"}}",
+             holder_json);
+    return decode_ok(json);
+}
+
+static void test_a_holder_with_an_embedded_nul_is_held_but_never_by_us(void **state)
+{
+    (void)state;
+    klease__lease a = decode_holder("me\\u0000other");
+    assert_true(a.has_holder);
+    assert_true(a.holder_truncated);
+    assert_false(klease__lease_held_by(&a, "me"));
+    assert_false(klease__lease_held_by(&a, "me\xEF\xBF\xBFother"));
+    klease__lease b = decode_holder("\\u0000other");
+    assert_true(b.has_holder); /* not unheld: someone else's claim */
+    assert_true(b.holder_truncated);
+    assert_false(klease__lease_held_by(&b, "other"));
+    /* Different holders stay different; the same one stays the same. */
+    klease__lease c = decode_holder("me\\u0000another");
+    klease__lease a2 = decode_holder("me\\u0000other");
+    assert_false(klease__lease_same_holder(&a, &c));
+    assert_true(klease__lease_same_holder(&a, &a2));
+    klease__lease upper = decode_holder("me\\u0000Other");
+    assert_false(klease__lease_same_holder(&a, &upper));
+}
+
+static void test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder(void **state)
+{
+    (void)state;
+    /* JSON "me\\u0000" is the 8 characters me\u0000, no NUL at all. */
+    klease__lease l = decode_holder("me\\\\u0000");
+    assert_false(l.holder_truncated);
+    assert_true(klease__lease_held_by(&l, "me\\u0000"));
+}
+
+static void test_an_over_long_holder_never_equals_its_prefix(void **state)
+{
+    (void)state;
+    char holder[KLEASE_IDENTITY_MAX + 2];
+    memset(holder, 'h', sizeof holder - 1);
+    holder[sizeof holder - 1] = '\0';
+    klease__lease l = decode_holder(holder);
+    assert_true(l.has_holder);
+    assert_true(l.holder_truncated);
+    holder[KLEASE_IDENTITY_MAX] = '\0';
+    assert_false(klease__lease_held_by(&l, holder));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +308,9 @@ int main(void)
         cmocka_unit_test(test_vacate_body_is_the_seeds_bytes),
         cmocka_unit_test(test_create_body_names_an_unheld_lease),
         cmocka_unit_test(test_identities_with_quotes_are_escaped_and_round_trip),
+        cmocka_unit_test(test_a_holder_with_an_embedded_nul_is_held_but_never_by_us),
+        cmocka_unit_test(test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder),
+        cmocka_unit_test(test_an_over_long_holder_never_equals_its_prefix),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }
