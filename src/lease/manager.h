@@ -43,10 +43,12 @@ void klease__manager_store(klease_manager *m, const klease__lease *l, int64_t no
 void klease__manager_report(const klease_manager *m, int64_t now, klease_claim *out,
                             bool *has_claim);
 
-/* ensure_claimed / vacate / sync with a cancellation token (the elector's). */
+/* ensure_claimed / vacate / sync with a cancellation token (the elector's).
+ * ensure_claimed's calls end `margin_ns` before our claim's deadline while
+ * that much is left (the elector's leadership margin; 0 for the public call). */
 klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
-                                     const klease_claim_params *params, klease__cancel *cancel,
-                                     klease_claim *out, klease_error *err);
+                                     const klease_claim_params *params, int64_t margin_ns,
+                                     klease__cancel *cancel, klease_claim *out, klease_error *err);
 klease_status klease__vacate(klease_manager *m, const char *claimant, klease__cancel *cancel,
                              int64_t timeout_ms, bool *vacated, klease_error *err);
 klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_claim *out,
