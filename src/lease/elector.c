@@ -141,14 +141,16 @@ static bool cannot_heal(klease_status st, const klease_error *err)
 {
     switch (st) {
     case KLEASE_EINVAL:
-    case KLEASE_ECONFIG: return true;
+    case KLEASE_ECONFIG:
+        return true;
     case KLEASE_EAUTH:
         return err->http_code == 0; /* no credentials could be obtained (the seed's Auth) */
     case KLEASE_EHTTP:
         /* A request we built wrong: the server will refuse it every time. */
         return err->http_code == 400 || err->http_code == 405 || err->http_code == 413 ||
                err->http_code == 415 || err->http_code == 422;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -196,9 +198,9 @@ static void follow(klease_elector *e, const klease_claim *claim)
         int64_t left_ms = left_ns / KLEASE__NS_PER_MS + 1;
         int timeout_s = left_ms / 1000 + 1 > WATCH_MAX_S ? WATCH_MAX_S : (int)(left_ms / 1000 + 1);
         klease_error err;
-        klease_status st =
-            klease__lease_watch(m->client, m->ns, m->name, f.followed.resource_version, timeout_s,
-                                left_ms, &e->cancel, on_event, &f, &err);
+        klease_status st = klease__lease_watch(m->client, m->ns, m->name,
+                                               f.followed.resource_version, timeout_s, left_ms,
+                                               &e->cancel, on_event, &f, &err);
         if (st == KLEASE_OK && f.st != KLEASE_OK) {
             st = f.st; /* an undecodable event: say why, then poll */
             err = f.err;
@@ -215,8 +217,8 @@ static void follow(klease_elector *e, const klease_claim *claim)
                     err.message, (long long)e->opts.poll_interval_ms);
     }
     /* Poll: look again after the poll interval, or at the deadline if sooner. */
-    int64_t next =
-        klease__add_sat(klease__mono_ns(e->clock), e->opts.poll_interval_ms * KLEASE__NS_PER_MS);
+    int64_t next = klease__add_sat(klease__mono_ns(e->clock),
+                                   e->opts.poll_interval_ms * KLEASE__NS_PER_MS);
     sleep_until(e, next < claim->deadline_mono_ns ? next : claim->deadline_mono_ns);
     if (!closing(e)) {
         klease_error err;
@@ -287,8 +289,8 @@ static void *elector_main(void *arg)
             publish_loss(e, true); /* before the vacate is sent, not after it lands */
             bool vacated = false;
             klease_error err;
-            klease_status st =
-                klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms, &vacated, &err);
+            klease_status st = klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms,
+                                              &vacated, &err);
             if (st != KLEASE_OK) {
                 fatal = st;
                 fatal_err = err;
@@ -399,9 +401,9 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
                                          klease_claim *out, bool *has_claim)
 {
     /* Waits are on the elector's clock, so tests with a fake clock stay exact. */
-    int64_t deadline =
-        timeout_ms < 0 ? INT64_MAX
-                       : klease__add_sat(klease__mono_ns(e->clock), timeout_ms * KLEASE__NS_PER_MS);
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX
+                                      : klease__add_sat(klease__mono_ns(e->clock),
+                                                        timeout_ms * KLEASE__NS_PER_MS);
     klease_status st = KLEASE_OK;
     pthread_mutex_lock(&e->mu);
     e->waiters++;

@@ -73,8 +73,7 @@ static void test_missing_spec_or_resource_version_is_a_protocol_error(void **sta
 {
     (void)state;
     decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"}}", "does not have a spec");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":null}",
-                 "does not have a spec");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":null}", "does not have a spec");
     decode_fails("{\"metadata\":{},\"spec\":{}}", "resource version");
     decode_fails("{\"spec\":{}}", "resource version");
     decode_fails("{\"metadata\":{\"resourceVersion\":5},\"spec\":{}}", "resource version");
@@ -111,16 +110,13 @@ static void test_wrong_types_are_protocol_errors(void **state)
     decode_fails("not json", "not JSON");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"holderIdentity\":7}}",
                  "holderIdentity");
-    decode_fails(
-        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":\"30\"}}",
-        "leaseDurationSeconds");
-    decode_fails(
-        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":1.5}}",
-        "leaseDurationSeconds");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":\"30\"}}",
+                 "leaseDurationSeconds");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":1.5}}",
+                 "leaseDurationSeconds");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":12}}",
                  "renewTime");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":\"2026-11-"
-                 "23T18:30:00Z\"}}",
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":\"2026-11-23T18:30:00Z\"}}",
                  "renewTime");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseTransitions\":1e300}}",
                  "leaseTransitions");
@@ -186,12 +182,12 @@ static void test_acquire_body_is_the_seeds_bytes(void **state)
     int64_t now = mt("2026-11-23T18:38:50.700544Z");
     char *body = klease__lease_acquire_body("197", "a", now, 15, 1);
     /* serde_json's json! maps are BTreeMaps: keys come out sorted. */
-    assert_string_equal(body,
-                        "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-                        "\"metadata\":{\"resourceVersion\":\"197\"},\"spec\":{"
-                        "\"acquireTime\":\"2026-11-23T18:38:50.700544Z\",\"holderIdentity\":\"a\","
-                        "\"leaseDurationSeconds\":15,\"leaseTransitions\":1,"
-                        "\"renewTime\":\"2026-11-23T18:38:50.700544Z\"}}");
+    assert_string_equal(
+        body, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+              "\"metadata\":{\"resourceVersion\":\"197\"},\"spec\":{"
+              "\"acquireTime\":\"2026-11-23T18:38:50.700544Z\",\"holderIdentity\":\"a\","
+              "\"leaseDurationSeconds\":15,\"leaseTransitions\":1,"
+              "\"renewTime\":\"2026-11-23T18:38:50.700544Z\"}}");
     cJSON_free(body);
 }
 

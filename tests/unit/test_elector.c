@@ -552,7 +552,7 @@ static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
     uint64_t seen = 0;
     lead(f, &seen);
     elector_sleeps_until(f);
-    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);  /* close: the fresh read */
     scripted_push(f->t, (scripted_reply){.hang = true}); /* the vacate, in flight */
     closer c = {.e = f->e};
     pthread_t th;

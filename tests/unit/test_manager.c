@@ -90,8 +90,7 @@ static void test_init_reads_the_lease(void **state)
     assert_false(has);
 }
 
-static void
-test_acquire_applies_the_seeds_body_and_claims_until_send_time_plus_duration(void **state)
+static void test_acquire_applies_the_seeds_body_and_claims_until_send_time_plus_duration(void **state)
 {
     fixture *f = *state;
     int64_t sent_wall = now_wall(f), sent_mono = now_mono(f);
@@ -261,17 +260,13 @@ static void test_api_errors_pass_through(void **state)
     const struct {
         int http;
         klease_status want;
-    } cases[] = {{401, KLEASE_EAUTH},
-                 {403, KLEASE_EAUTH},
-                 {500, KLEASE_EHTTP},
-                 {429, KLEASE_EHTTP},
-                 {404, KLEASE_ENOTFOUND}};
+    } cases[] = {{401, KLEASE_EAUTH}, {403, KLEASE_EAUTH}, {500, KLEASE_EHTTP},
+                 {429, KLEASE_EHTTP}, {404, KLEASE_ENOTFOUND}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scripted_push(f->t, (scripted_reply){.http_status = cases[i].http, .body = "{}"});
         klease_claim claim;
         klease_error err;
-        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err),
-                         cases[i].want);
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err), cases[i].want);
         assert_int_equal(err.http_code, cases[i].http);
         if (cases[i].http == 404) /* a 404 forgets the lease; read it back for the next case */
             push_lease(f->t, 200, 10, NULL, 0, 0, 3);
@@ -281,15 +276,13 @@ static void test_api_errors_pass_through(void **state)
 static void test_malformed_responses_are_protocol_errors(void **state)
 {
     fixture *f = *state;
-    const char *bodies[] = {
-        "not json", "{\"metadata\":{}}", "[]",
-        "{\"metadata\":{\"resourceVersion\":\"11\"},\"spec\":{\"holderIdentity\":\"other\"}}"};
+    const char *bodies[] = {"not json", "{\"metadata\":{}}", "[]",
+                            "{\"metadata\":{\"resourceVersion\":\"11\"},\"spec\":{\"holderIdentity\":\"other\"}}"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         scripted_push(f->t, (scripted_reply){.http_status = 200, .body = bodies[i]});
         klease_claim claim;
         klease_error err;
-        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err),
-                         KLEASE_EPROTO);
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err), KLEASE_EPROTO);
         /* The write's result is unknown: the next call reads the lease first. */
         push_lease(f->t, 200, 10, NULL, 0, 0, 3);
     }
