@@ -168,7 +168,10 @@ KLEASE_API const char *klease_client_server(const klease_client *c);
 /* A snapshot of who holds a lease: a plain value, nothing to free. */
 typedef struct klease_claim {
     char holder[KLEASE_IDENTITY_MAX + 1]; /* holderIdentity (cut short if longer) */
-    bool holder_truncated;                /* true: a foreign identity longer than the maximum */
+    /* True: a foreign identity that `holder` cannot show exactly, so it never
+     * equals any identity we claim with: longer than the maximum, or with an
+     * embedded NUL (JSON \u0000, shown in `holder` as U+FFFF). */
+    bool holder_truncated;
     /* When the claim ends, on the wall clock (as written on the lease). */
     int64_t expiry_wall_ns;
     /* When the claim ends on this process's monotonic clock (CLOCK_BOOTTIME).
@@ -200,6 +203,21 @@ KLEASE_API bool klease_claim_is_current(const klease_claim *claim);
 
 /* True when `claimant` holds the claim and it is current. */
 KLEASE_API bool klease_claim_is_current_for(const klease_claim *claim, const char *claimant);
+
+/* Milliseconds left before the claim's monotonic deadline (rounded down), or
+ * 0 when it has passed or the claim names no holder. Uses the system clock,
+ * like klease_claim_is_current(). Thread-safe, no I/O. */
+KLEASE_API int64_t klease_claim_time_left_ms(const klease_claim *claim);
+
+/* The reconcile-loop form of the elector's leadership margin: true when
+ * `claimant` holds the claim and more than `margin_ms` is left before its
+ * deadline (a negative margin counts as 0, which is klease_claim_is_current_for).
+ * Check it before each piece of work that needs up to margin_ms to finish or
+ * stop, so that work never runs past the moment another participant may
+ * take over. A holder that is not representable (holder_truncated) is never
+ * `claimant`. */
+KLEASE_API bool klease_claim_is_current_for_margin(const klease_claim *claim, const char *claimant,
+                                                   int64_t margin_ms);
 
 /* Sleeps until the claim expires (returns at once if it has). */
 KLEASE_API void klease_claim_expire(const klease_claim *claim);

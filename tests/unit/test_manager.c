@@ -794,6 +794,37 @@ static void test_every_options_version_up_to_the_current_one_is_accepted(void **
     }
 }
 
+static void test_time_left_and_the_margin_check_read_the_claims_deadline(void **state)
+{
+    (void)state;
+    /* These helpers use the system clock: the claim is built on it, and the
+     * bounds leave a whole second for a slow, shared machine. */
+    klease_claim claim;
+    memset(&claim, 0, sizeof claim);
+    snprintf(claim.holder, sizeof claim.holder, "me");
+    claim.deadline_mono_ns = klease__mono_ns(klease__clock_system()) + 10 * S;
+    int64_t left = klease_claim_time_left_ms(&claim);
+    assert_true(left <= 10000 && left > 9000);
+    assert_true(klease_claim_is_current_for_margin(&claim, "me", 0));
+    assert_true(klease_claim_is_current_for_margin(&claim, "me", 8000));
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", 10001));
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", INT64_MAX));
+    assert_true(klease_claim_is_current_for_margin(&claim, "me", -5)); /* as 0 */
+    assert_false(klease_claim_is_current_for_margin(&claim, "other", 0));
+    assert_false(klease_claim_is_current_for_margin(&claim, NULL, 0));
+    claim.holder_truncated = true; /* not representable: never ours */
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", 0));
+    claim.holder_truncated = false;
+    claim.deadline_mono_ns = klease__mono_ns(klease__clock_system()) - 1;
+    assert_int_equal(klease_claim_time_left_ms(&claim), 0);
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", 0));
+    claim.holder[0] = '\0';
+    claim.deadline_mono_ns = klease__mono_ns(klease__clock_system()) + 10 * S;
+    assert_int_equal(klease_claim_time_left_ms(&claim), 0); /* no holder, no claim */
+    assert_int_equal(klease_claim_time_left_ms(NULL), 0);
+    assert_false(klease_claim_is_current_for_margin(NULL, "me", 0));
+}
+
 static void test_every_allocation_failure_in_acquire_renew_vacate_is_enomem(void **state)
 {
     (void)state;
@@ -860,6 +891,7 @@ int main(void)
         T(test_an_over_long_holder_that_starts_with_our_identity_is_not_ours),
         T(test_identities_with_control_characters_are_refused),
         T(test_every_options_version_up_to_the_current_one_is_accepted),
+        cmocka_unit_test(test_time_left_and_the_margin_check_read_the_claims_deadline),
         cmocka_unit_test(test_every_allocation_failure_in_acquire_renew_vacate_is_enomem),
     };
     return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
