@@ -411,11 +411,21 @@ KLEASE_API klease_status klease_elector_close(klease_elector *e, klease_error *e
 
 /* --------------------------------------------------------------- identity */
 
-/* The identity a replica claims with by default: $POD_NAME when it is set and
- * not empty (Kubernetes pods set it through the downward API), else the host
- * name. Writes a NUL-terminated string of at most KLEASE_IDENTITY_MAX bytes
- * into `buf`. KLEASE_EINVAL when `size` is too small for it, KLEASE_ECONFIG
- * when neither source is available. Thread-safe. */
+/* A per-process unique identity to claim with, client-go's convention:
+ * `<name>_<random UUIDv4>`, where name is $POD_NAME when it is set and not
+ * empty (Kubernetes pods set it through the downward API), else the host
+ * name, cut to 216 bytes so the whole fits KLEASE_IDENTITY_MAX. The UUID is
+ * drawn from getrandom() once per process: every call in a process returns
+ * the same value (while $POD_NAME and the host name stay the same), and a
+ * forked child or another process gets a different one.
+ * Two participants must never share an identity: both would believe they
+ * hold the lease, renew it in turn and act at once, and a vacate by one would
+ * free the lease under the other. A fixed identity (e.g. a pod name alone) is
+ * only safe when at most one process ever uses it at a time.
+ * Writes a NUL-terminated string into `buf` (KLEASE_IDENTITY_MAX + 1 bytes
+ * always suffice). KLEASE_EINVAL when `size` is too small, KLEASE_ECONFIG
+ * when no name is available, it contains a control character, or no random
+ * bytes can be read. Thread-safe. */
 KLEASE_API klease_status klease_default_identity(char *buf, size_t size, klease_error *err);
 
 #ifdef __cplusplus
