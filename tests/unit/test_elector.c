@@ -295,7 +295,6 @@ static void test_margin_must_be_less_than_the_grace_with_clear_messages(void **s
     assert_int_equal(klease_spawn(&f->e, f->m, "me", &p, &f->opts, &err), KLEASE_OK);
     assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
     f->e = NULL;
-    assert_int_equal(f->t->nrequests, 1); /* only init read the lease: nothing was served */
     assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 
