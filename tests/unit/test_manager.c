@@ -784,6 +784,22 @@ static void test_every_options_version_up_to_the_current_one_is_accepted(void **
         assert_non_null(strstr(err.message, "version"));
         assert_null(m);
     }
+    for (size_t i = 0; i < 3; i++) {
+        klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+        co.version = bad[i];
+        klease_client *c = NULL;
+        assert_int_equal(klease_client_new(&c, &co, &err), KLEASE_EINVAL);
+        assert_non_null(strstr(err.message, "klease_client_options: unknown version"));
+        assert_null(c);
+    }
+    for (int v = 1; v <= KLEASE_CLIENT_OPTIONS_VERSION; v++) {
+        /* Accepted: what fails next is the missing file, not the version. */
+        klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+        co.version = v;
+        co.kubeconfig = "/nonexistent/klease-test-kubeconfig";
+        klease_client *c = NULL;
+        assert_int_equal(klease_client_new(&c, &co, &err), KLEASE_ECONFIG);
+    }
     for (int v = 1; v <= KLEASE_MANAGER_OPTIONS_VERSION; v++) {
         klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
         o.version = v;
