@@ -5,6 +5,7 @@
 #include "klease/klease.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -159,6 +160,42 @@ static void test_a_pod_name_with_control_characters_is_refused(void **state)
     assert_non_null(strstr(err.message, "$POD_NAME contains a control character"));
 }
 
+#define RACERS 4
+
+static void *draw_identity(void *arg)
+{
+    char *out = arg;
+    if (klease_default_identity(out, KLEASE_IDENTITY_MAX + 1, NULL) != KLEASE_OK)
+        out[0] = '\0';
+    return NULL;
+}
+
+/* In a fresh process (nothing cached yet), threads racing for the first draw
+ * all get the same identity. */
+static void test_threads_racing_for_the_first_identity_agree(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        static char ids[RACERS][KLEASE_IDENTITY_MAX + 1];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++)
+            if (pthread_create(&th[i], NULL, draw_identity, ids[i]) != 0)
+                _exit(2);
+        for (int i = 0; i < RACERS; i++)
+            pthread_join(th[i], NULL);
+        for (int i = 0; i < RACERS; i++)
+            if (ids[i][0] == '\0' || strcmp(ids[i], ids[0]) != 0)
+                _exit(1);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +203,7 @@ int main(void)
         cmocka_unit_test_setup(test_host_name_is_used_without_pod_name, setup),
         cmocka_unit_test_setup(test_repeated_calls_in_one_process_agree, setup),
         cmocka_unit_test_setup(test_two_processes_get_different_identities, setup),
+        cmocka_unit_test_setup(test_threads_racing_for_the_first_identity_agree, setup),
         cmocka_unit_test_setup(test_small_buffer_is_einval_and_not_overrun, setup),
         cmocka_unit_test_setup(test_a_long_name_is_cut_so_the_identity_fits_the_maximum, setup),
         cmocka_unit_test_setup(test_a_pod_name_with_control_characters_is_refused, setup),
