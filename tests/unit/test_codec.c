@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/microtime.h"
 #include "lease/codec.h"
+#include "alloc_fail.h"
 #include "scripted_transport.h"
 
 #include <stdio.h>
@@ -286,6 +287,26 @@ static void test_an_over_long_holder_never_equals_its_prefix(void **state)
     assert_false(klease__lease_held_by(&l, holder));
 }
 
+static klease_status decode_nul_holder_run(void *ctx, long n)
+{
+    (void)ctx;
+    const char *json = "{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":{\"holderIdentity\":"
+                       "\"me\\u0000other\",\"leaseDurationSeconds\":10}}";
+    klease__lease l;
+    klease__alloc_fail_after(n);
+    klease_status st = klease__lease_decode(json, strlen(json), &l, NULL);
+    klease__alloc_fail_after(-1);
+    return st;
+}
+
+static void test_every_allocation_failure_decoding_a_nul_holder_is_enomem(void **state)
+{
+    (void)state;
+    alloc_fail_route_cjson();
+    /* The rewritten copy of the text is one more allocation than usual. */
+    assert_true(alloc_fail_each("decode a NUL holder", decode_nul_holder_run, NULL, KLEASE_OK) >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_a_holder_with_an_embedded_nul_is_held_but_never_by_us),
         cmocka_unit_test(test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder),
         cmocka_unit_test(test_an_over_long_holder_never_equals_its_prefix),
+        cmocka_unit_test(test_every_allocation_failure_decoding_a_nul_holder_is_enomem),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }
