@@ -3,10 +3,15 @@
  * Each round calls klease_ensure_claimed(): while we hold the lease and are
  * outside the renew grace it returns the cached claim with no I/O, so calling
  * it every round is cheap; near expiry it renews; when the lease is free it
- * takes it. Work happens only when the claim is ours and current.
+ * takes it. Work happens only when the claim is ours with more time left
+ * than one round of work may need (the work margin), so a round never runs
+ * past the moment another replica may take over. The renew grace is larger
+ * than that margin: ensure_claimed renews before the margin is reached, and
+ * only a renewal that keeps failing makes a round skip its work.
  *
  *   controller [--kubeconfig PATH] [--namespace NS] [--lease NAME]
  *              [--identity ID] [--rounds N] [--interval-ms N] [--duration-ms N]
+ *              [--work-margin-ms N]
  *
  * Stops after --rounds rounds (default: forever) and vacates, so another
  * replica takes over at once. Exit status 0, or 1 on a failure that cannot heal. */
@@ -46,7 +51,7 @@ static void reconcile(long long round, const klease_claim *claim)
 int main(int argc, char **argv)
 {
     const char *kubeconfig = NULL, *ns = NULL, *lease = "example-controller", *id_arg = NULL;
-    long long rounds = -1, interval_ms = 1000, duration_ms = 15000;
+    long long rounds = -1, interval_ms = 1000, duration_ms = 15000, work_margin_ms = 2000;
     for (int i = 1; i < argc; i++) {
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = next == NULL;
@@ -64,6 +69,8 @@ int main(int argc, char **argv)
             bad = arg_num(next, &interval_ms);
         else if (strcmp(argv[i], "--duration-ms") == 0)
             bad = arg_num(next, &duration_ms);
+        else if (strcmp(argv[i], "--work-margin-ms") == 0)
+            bad = arg_num(next, &work_margin_ms);
         else
             bad = 1;
         if (bad) {
@@ -96,6 +103,7 @@ int main(int argc, char **argv)
 
     klease_claim_params params = KLEASE_CLAIM_PARAMS_INIT;
     params.lease_duration_ms = duration_ms;
+    params.renew_grace_ms = work_margin_ms + 1000; /* renew before the margin is reached */
     for (long long round = 1; rounds < 0 || round <= rounds; round++) {
         klease_claim claim;
         klease_status st = klease_ensure_claimed(manager, identity, &params, &claim, &err);
@@ -103,8 +111,13 @@ int main(int argc, char **argv)
             /* Transient (network, 5xx, conflicts): skip this round and retry
              * at the next; do not act without a confirmed claim. */
             fprintf(stderr, "round %lld: %s: %s\n", round, klease_strerror(st), err.message);
-        } else if (klease_claim_is_current_for(&claim, identity)) {
+        } else if (klease_claim_is_current_for_margin(&claim, identity, work_margin_ms)) {
             reconcile(round, &claim);
+        } else if (klease_claim_is_current_for(&claim, identity)) {
+            /* Ours, but renewals failed and too little is left to finish a
+             * round before someone else may start: wait for a renewal. */
+            printf("round %lld: leader with only %lld ms left; work skipped\n", round,
+                   (long long)klease_claim_time_left_ms(&claim));
         } else {
             printf("round %lld: follower; %s leads\n", round, claim.holder);
         }

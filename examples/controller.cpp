@@ -79,15 +79,22 @@ int main(int argc, char **argv)
         mo.create_if_missing = true;
         klease::manager manager(client, lease, mo, ns);
 
+        // Work only with more than one round's worth of time left on the claim,
+        // and renew before that margin is reached (see controller.c).
+        const std::chrono::milliseconds work_margin(2000);
         klease::claim_params params;
         params.lease_duration = std::chrono::seconds(15);
+        params.renew_grace = work_margin + std::chrono::milliseconds(1000);
         for (long long round = 1; rounds < 0 || round <= rounds; round++) {
             try {
                 klease::claim claim = manager.ensure_claimed(identity, params);
-                if (claim.is_current_for(identity))
+                if (claim.is_current_for(identity, work_margin))
                     std::cout << "round " << round << ": leader (resourceVersion "
                               << claim.resource_version() << ", transitions "
                               << claim.transitions() << "): reconciled\n";
+                else if (claim.is_current_for(identity))
+                    std::cout << "round " << round << ": leader with only "
+                              << claim.time_left().count() << " ms left; work skipped\n";
                 else
                     std::cout << "round " << round << ": follower; " << claim.holder()
                               << " leads\n";

@@ -168,7 +168,10 @@ KLEASE_API const char *klease_client_server(const klease_client *c);
 /* A snapshot of who holds a lease: a plain value, nothing to free. */
 typedef struct klease_claim {
     char holder[KLEASE_IDENTITY_MAX + 1]; /* holderIdentity (cut short if longer) */
-    bool holder_truncated;                /* true: a foreign identity longer than the maximum */
+    /* True: a foreign identity that `holder` cannot show exactly, so it never
+     * equals any identity we claim with: longer than the maximum, or with an
+     * embedded NUL (JSON \u0000, shown in `holder` as U+FFFF). */
+    bool holder_truncated;
     /* When the claim ends, on the wall clock (as written on the lease). */
     int64_t expiry_wall_ns;
     /* When the claim ends on this process's monotonic clock (CLOCK_BOOTTIME).
@@ -200,6 +203,21 @@ KLEASE_API bool klease_claim_is_current(const klease_claim *claim);
 
 /* True when `claimant` holds the claim and it is current. */
 KLEASE_API bool klease_claim_is_current_for(const klease_claim *claim, const char *claimant);
+
+/* Milliseconds left before the claim's monotonic deadline (rounded down), or
+ * 0 when it has passed or the claim names no holder. Uses the system clock,
+ * like klease_claim_is_current(). Thread-safe, no I/O. */
+KLEASE_API int64_t klease_claim_time_left_ms(const klease_claim *claim);
+
+/* The reconcile-loop form of the elector's leadership margin: true when
+ * `claimant` holds the claim and more than `margin_ms` is left before its
+ * deadline (a negative margin counts as 0, which is klease_claim_is_current_for).
+ * Check it before each piece of work that needs up to margin_ms to finish or
+ * stop, so that work never runs past the moment another participant may
+ * take over. A holder that is not representable (holder_truncated) is never
+ * `claimant`. */
+KLEASE_API bool klease_claim_is_current_for_margin(const klease_claim *claim, const char *claimant,
+                                                   int64_t margin_ms);
 
 /* Sleeps until the claim expires (returns at once if it has). */
 KLEASE_API void klease_claim_expire(const klease_claim *claim);
@@ -306,16 +324,22 @@ typedef struct klease_elector klease_elector;
 
 /* Called on the elector's thread, with no library lock held, whenever the
  * published claim changes: `claim` is NULL when the lease is unheld;
- * `leading` tells whether we hold it. `status` is KLEASE_OK, except for the
- * final call when the elector stops on an error that cannot heal, or
- * KLEASE_ECLOSED for the final call after klease_elector_close().
+ * `leading` tells whether we lead: we hold it and its leadership margin has
+ * not begun (see margin_ms; the claim may still name us after `leading`
+ * turned false). `status` is KLEASE_OK, except for the final call when the
+ * elector stops on an error that cannot heal, or KLEASE_ECLOSED for the final
+ * call after klease_elector_close().
  * A callback may read the elector (current, is_leader, status) and may do its
- * own work, but must not call klease_elector_close() on the same elector or
- * block for long: the elector cannot renew while its callback runs. */
+ * own work, but must not block for long (the elector cannot renew while its
+ * callback runs) and cannot close the same elector: klease_elector_close()
+ * called from it returns KLEASE_EINVAL and changes nothing. */
 typedef void (*klease_elector_change_fn)(void *user, const klease_claim *claim, bool leading,
                                          klease_status status);
 
-#define KLEASE_ELECTOR_OPTIONS_VERSION 1
+#define KLEASE_ELECTOR_OPTIONS_VERSION 2
+
+/* margin_ms value meaning "half the claim's renew grace" (the default). */
+#define KLEASE_MARGIN_AUTO (-1)
 
 typedef struct klease_elector_options {
     int version;                      /* KLEASE_ELECTOR_OPTIONS_VERSION */
@@ -326,10 +350,23 @@ typedef struct klease_elector_options {
     int64_t min_backoff_ms;           /* first retry delay after a failure; default 5 */
     int64_t max_backoff_ms;           /* retry delay cap; default 5000 */
     int64_t vacate_timeout_ms;        /* bound on the vacate at close; 0: do not vacate; default 1000 */
+    /* Version 2. The leadership margin: when our claim has not been renewed
+     * by deadline - margin, leadership ends then (is_leader() turns false,
+     * the change is published with leading=false and the callback runs), so
+     * work in flight has `margin` to stop before the claim's deadline, the
+     * earliest moment another participant may take over. Renewal starts at
+     * deadline - renew_grace and is retried until the margin; a request in
+     * flight then is cut off so the loss is published on time. The elector
+     * keeps trying to renew after the margin: a renewal that lands before
+     * the deadline makes us leader again, published as a new change with
+     * leading=true. 0 <= margin < renew grace (or 0); KLEASE_MARGIN_AUTO
+     * (default): half the renew grace, 500 ms with the default claim params.
+     * Version-1 callers get the default. */
+    int64_t margin_ms;
 } klease_elector_options;
 
 #define KLEASE_ELECTOR_OPTIONS_INIT                                                                \
-    {KLEASE_ELECTOR_OPTIONS_VERSION, NULL, NULL, true, 2000, 5, 5000, 1000}
+    {KLEASE_ELECTOR_OPTIONS_VERSION, NULL, NULL, true, 2000, 5, 5000, 1000, KLEASE_MARGIN_AUTO}
 
 /* Starts an elector for `claimant` on manager `m` (which must outlive it).
  * Returns at once; the first claim attempt happens on the elector's thread.
@@ -345,34 +382,50 @@ KLEASE_API void klease_elector_current(klease_elector *e, klease_claim *out, boo
 /* Waits until the published claim differs from version *seen (start with 0),
  * then stores the new version in *seen and the claim in *out and *has_claim.
  * KLEASE_OK on a change, KLEASE_ETIMEDOUT after timeout_ms (< 0: no limit),
- * KLEASE_ECLOSED once the elector has stopped and every change was seen. */
+ * KLEASE_ECLOSED once the elector has stopped and every change was seen, and
+ * at once for every waiter when klease_elector_close() begins (close waits
+ * for them to return before it frees the elector; calling this after close
+ * returned is a use after free). */
 KLEASE_API klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen,
                                                     int64_t timeout_ms, klease_claim *out,
                                                     bool *has_claim);
 
-/* True only while we hold a claim whose monotonic deadline has not passed:
- * it turns false at the deadline even if the elector's thread is stuck on a
- * hung API server. Lock-free; safe from any thread, including signal-free
- * hot paths. */
+/* True only while we hold a claim and deadline - margin_ms has not passed on
+ * the monotonic clock: it turns false then even if the elector's thread is
+ * stuck on a hung API server or in a slow callback. Lock-free; safe from any
+ * thread, including signal-free hot paths. */
 KLEASE_API bool klease_elector_is_leader(const klease_elector *e);
 
 /* KLEASE_OK while running normally; the last error of a failing call while it
  * retries; the fatal status once it has stopped on its own. */
 KLEASE_API klease_status klease_elector_status(klease_elector *e, klease_error *err);
 
-/* Stops the elector: interrupts any call in flight, vacates the lease if we
- * hold it (bounded by vacate_timeout_ms), joins the thread and frees it.
- * Returns KLEASE_OK, or the error that stopped the elector earlier, or the
- * vacate's error. NULL-safe. Must not be called from the change callback. */
+/* Stops the elector: interrupts any call in flight, wakes every thread in
+ * klease_elector_wait_change() (they return KLEASE_ECLOSED), vacates the
+ * lease if we hold it (bounded by vacate_timeout_ms), joins the thread, waits
+ * until the waiters have left, and frees it. Returns KLEASE_OK, or the error
+ * that stopped the elector earlier, or the vacate's error. NULL-safe. Called
+ * from the elector's own callback it returns KLEASE_EINVAL and changes
+ * nothing (close it from another thread). */
 KLEASE_API klease_status klease_elector_close(klease_elector *e, klease_error *err);
 
 /* --------------------------------------------------------------- identity */
 
-/* The identity a replica claims with by default: $POD_NAME when it is set and
- * not empty (Kubernetes pods set it through the downward API), else the host
- * name. Writes a NUL-terminated string of at most KLEASE_IDENTITY_MAX bytes
- * into `buf`. KLEASE_EINVAL when `size` is too small for it, KLEASE_ECONFIG
- * when neither source is available. Thread-safe. */
+/* A per-process unique identity to claim with, client-go's convention:
+ * `<name>_<random UUIDv4>`, where name is $POD_NAME when it is set and not
+ * empty (Kubernetes pods set it through the downward API), else the host
+ * name, cut to 216 bytes so the whole fits KLEASE_IDENTITY_MAX. The UUID is
+ * drawn from getrandom() once per process: every call in a process returns
+ * the same value (while $POD_NAME and the host name stay the same), and a
+ * forked child or another process gets a different one.
+ * Two participants must never share an identity: both would believe they
+ * hold the lease, renew it in turn and act at once, and a vacate by one would
+ * free the lease under the other. A fixed identity (e.g. a pod name alone) is
+ * only safe when at most one process ever uses it at a time.
+ * Writes a NUL-terminated string into `buf` (KLEASE_IDENTITY_MAX + 1 bytes
+ * always suffice). KLEASE_EINVAL when `size` is too small, KLEASE_ECONFIG
+ * when no name is available, it contains a control character, or no random
+ * bytes can be read. Thread-safe. */
 KLEASE_API klease_status klease_default_identity(char *buf, size_t size, klease_error *err);
 
 /* ---------------------------------------------------------------- metrics */

@@ -99,6 +99,14 @@ class claim {
     {
         return klease_claim_is_current_for(&c_, claimant.c_str());
     }
+    /* Time left before the deadline (0 once it has passed); see klease_claim_time_left_ms. */
+    milliseconds time_left() const noexcept { return milliseconds(klease_claim_time_left_ms(&c_)); }
+    /* True when `claimant` holds it with more than `margin` left; see
+     * klease_claim_is_current_for_margin. */
+    bool is_current_for(const std::string &claimant, milliseconds margin) const noexcept
+    {
+        return klease_claim_is_current_for_margin(&c_, claimant.c_str(), margin.count());
+    }
     /* When the claim ends, on the wall clock, as written on the lease. */
     std::chrono::system_clock::time_point expiry() const
     {
@@ -284,6 +292,9 @@ struct elector_options {
     milliseconds min_backoff{5};
     milliseconds max_backoff{5000};
     milliseconds vacate_timeout{1000}; /* 0: do not vacate when closed */
+    /* Leadership ends this long before the claim's deadline when it was not
+     * renewed (see klease_elector_options.margin_ms); -1 ms: half the renew grace. */
+    milliseconds margin{KLEASE_MARGIN_AUTO};
 };
 
 /* A background thread keeping the lease for one claimant. The destructor
@@ -304,6 +315,7 @@ class elector {
         o.min_backoff_ms = opts.min_backoff.count();
         o.max_backoff_ms = opts.max_backoff.count();
         o.vacate_timeout_ms = opts.vacate_timeout.count();
+        o.margin_ms = opts.margin.count();
         klease_claim_params p = params.c();
         klease_error err{};
         detail::check(klease_spawn(&e_, m.get(), claimant.c_str(), &p, &o, &err), err);
@@ -339,7 +351,7 @@ class elector {
             detail::check(st, err);
     }
 
-    /* Lock-free: true only while our claim's deadline has not passed. */
+    /* Lock-free: true only while we hold the claim and its margin has not begun. */
     bool is_leader() const noexcept { return e_ != nullptr && klease_elector_is_leader(e_); }
 
     std::optional<claim> current() const

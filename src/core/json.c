@@ -1,16 +1,61 @@
 /* cJSON returns NULL both for bad syntax and for a failed allocation. A
  * failed malloc sets errno to ENOMEM (glibc does, and so do our hooks when a
  * test makes them fail), and nothing else cJSON calls does, so errno tells
- * the two apart. */
+ * the two apart.
+ *
+ * cJSON (1.7.15) decodes the escape \u0000 into a raw 0 byte inside
+ * valuestring and keeps no length, so "me\u0000other" would read as "me".
+ * Before parsing, every \u0000 escape is rewritten to \uFFFF (same length),
+ * which cJSON decodes to KLEASE__JSON_NUL_MARK: strings keep their full
+ * length, and callers that compare identities treat the mark as "not
+ * representable". */
 #include "core/json.h"
 
-#include <errno.h>
+#include "core/alloc.h"
 
-klease_status klease__json_parse(const char *text, size_t len, cJSON **out)
+#include <errno.h>
+#include <string.h>
+
+/* Offset of the first \u0000 escape, or len when there is none. A backslash
+ * is only valid inside a string, so no string tracking is needed: each
+ * escape pair is skipped whole, which keeps "\\u0000" (an escaped backslash
+ * followed by text) from being taken for one. */
+static size_t find_nul_escape(const char *text, size_t len, size_t from)
+{
+    for (size_t i = from; i + 1 < len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0)
+            return i;
+        i++; /* skip the escaped character */
+    }
+    return len;
+}
+
+static klease_status parse(const char *text, size_t len, cJSON **out)
 {
     errno = 0;
-    *out = text != NULL ? cJSON_ParseWithLength(text, len) : NULL;
+    *out = cJSON_ParseWithLength(text, len);
     if (*out != NULL)
         return KLEASE_OK;
     return errno == ENOMEM ? KLEASE_ENOMEM : KLEASE_EPROTO;
+}
+
+klease_status klease__json_parse(const char *text, size_t len, cJSON **out)
+{
+    *out = NULL;
+    if (text == NULL)
+        return KLEASE_EPROTO;
+    size_t at = find_nul_escape(text, len, 0);
+    if (at == len)
+        return parse(text, len, out);
+    char *copy = klease__malloc(len);
+    if (copy == NULL)
+        return KLEASE_ENOMEM;
+    memcpy(copy, text, len);
+    for (; at < len; at = find_nul_escape(copy, len, at + 6))
+        memcpy(copy + at + 2, "FFFF", 4);
+    klease_status st = parse(copy, len, out);
+    klease__free(copy);
+    return st;
 }

@@ -55,7 +55,7 @@ klease_status klease_client_new(klease_client **out, const klease_client_options
     if (out == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_client_new: out is NULL");
     *out = NULL;
-    if (opts != NULL && opts->version != KLEASE_CLIENT_OPTIONS_VERSION)
+    if (opts != NULL && (opts->version < 1 || opts->version > KLEASE_CLIENT_OPTIONS_VERSION))
         return klease__fail(err, KLEASE_EINVAL, "klease_client_options: unknown version %d",
                             opts->version);
     if ((st = client_alloc(&c, opts, err)) != KLEASE_OK)

@@ -97,6 +97,11 @@ static klease_status call(klease_client *c, const char *method, const char *ns, 
                           const char *query, const char *content_type, const char *body,
                           const klease__call *opts, klease__http_response *resp, klease_error *err)
 {
+    /* The log line below reports the error's message whether or not the
+     * caller asked for details. */
+    klease_error local_err;
+    if (err == NULL)
+        err = &local_err;
     klease_status st = klease__lease_validate_names(ns, name, err);
     if (st != KLEASE_OK)
         return st;
@@ -121,8 +126,7 @@ static klease_status call(klease_client *c, const char *method, const char *ns, 
         klease__http_response_clear(resp);
     }
     if (st != KLEASE_OK)
-        klease__log(&c->log, KLEASE_LOG_DEBUG, "%s %s failed: %s", method, path,
-                    err ? err->message : klease_strerror(st));
+        klease__log(&c->log, KLEASE_LOG_DEBUG, "%s %s failed: %s", method, path, err->message);
     klease__free(path);
     return st;
 }

@@ -99,8 +99,13 @@ klease_status klease__lease_decode_object(const cJSON *obj, klease__lease *out, 
             return klease__fail(err, KLEASE_EPROTO, "lease: spec.holderIdentity is not a string");
         size_t len = strlen(holder->valuestring);
         out->has_holder = len > 0;
-        out->holder_truncated = !klease__strlcpy(out->holder, holder->valuestring,
-                                                 sizeof out->holder);
+        out->holder_truncated =
+            !klease__strlcpy(out->holder, holder->valuestring, sizeof out->holder);
+        /* A holder with an embedded NUL (decoded to the mark, see core/json.h)
+         * is not representable as a C string: like an over-long one, it never
+         * equals an identity we claim with, and it is still someone's claim. */
+        if (strstr(holder->valuestring, KLEASE__JSON_NUL_MARK) != NULL)
+            out->holder_truncated = true;
         out->holder_hash = klease__holder_hash(holder->valuestring, len);
     }
     if ((st = read_time(spec, "renewTime", &out->has_renew_time, &out->renew_time_ns, err)) ||

@@ -17,7 +17,9 @@ typedef struct klease__lease {
      * holder longer than KLEASE_IDENTITY_MAX is kept cut short with
      * holder_truncated set and its full-length hash in holder_hash, so it
      * never compares equal to any identity we could claim with, and two such
-     * holders still compare correctly with each other. */
+     * holders still compare correctly with each other. A holder with an
+     * embedded NUL ("me\u0000other") is kept with KLEASE__JSON_NUL_MARK in
+     * place of each NUL and holder_truncated set too, for the same reason. */
     bool has_holder;
     bool holder_truncated;
     char holder[KLEASE_IDENTITY_MAX + 1];
@@ -27,7 +29,7 @@ typedef struct klease__lease {
     bool has_acquire_time;
     int64_t acquire_time_ns;
     bool has_duration;
-    int64_t duration_s; /* as the server says; zero or negative means "already expired" */
+    int64_t duration_s;  /* as the server says; zero or negative means "already expired" */
     int64_t transitions; /* leaseTransitions; absent 0; clamped to [0, INT32_MAX] */
 } klease__lease;
 

@@ -8,10 +8,10 @@
  *                   -> failure:   retry with capped jittered backoff, or stop
  *                                 on an error that cannot heal
  * and publishes every change of the claim. Leadership is also a pure time
- * predicate (leader_deadline, read lock-free by is_leader), so it ends at
- * the claim's deadline even while the thread is stuck in a request; the
- * manager bounds every request by the time left on our claim, so the thread
- * itself notices and publishes the loss at that deadline too. */
+ * predicate (leader_deadline = claim deadline - margin, read lock-free by
+ * is_leader), so it ends at deadline - margin even while the thread is stuck
+ * in a request or a callback; the manager ends every request at that moment
+ * while we lead, so the thread itself publishes the loss then too. */
 #include "core/alloc.h"
 #include "core/backoff.h"
 #include "core/error.h"
@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Longest single watch request: the server ends it then and we start another. */
@@ -32,6 +33,7 @@ struct klease_elector {
     char claimant[KLEASE_IDENTITY_MAX + 1];
     klease_claim_params params;
     int64_t grace_ns;
+    int64_t margin_ns; /* leadership ends this long before the claim's deadline */
     klease_elector_options opts;
     pthread_t thread;
     klease__cancel cancel; /* fired by close: interrupts the call in flight */
@@ -40,6 +42,7 @@ struct klease_elector {
     pthread_cond_t cond;
     bool closing;
     bool stopped;
+    unsigned waiters; /* threads inside wait_change; close waits for them to leave */
     uint64_t version;
     bool has_claim;
     bool leading;
@@ -49,7 +52,7 @@ struct klease_elector {
     klease_status final_status;
     klease_error final_error;
 
-    _Atomic int64_t leader_deadline; /* monotonic ns; 0 when not leading */
+    _Atomic int64_t leader_deadline; /* monotonic ns (claim deadline - margin); 0: not leading */
     bool system_clock;               /* read the clock inline in is_leader */
 };
 
@@ -67,7 +70,8 @@ static void publish(klease_elector *e, const klease_claim *claim, klease_status 
 {
     int64_t now = klease__mono_ns(e->clock);
     bool has = claim != NULL;
-    bool leading = has && klease__claim_names(claim, e->claimant) && now < claim->deadline_mono_ns;
+    int64_t lead_end = has ? claim->deadline_mono_ns - e->margin_ns : 0;
+    bool leading = has && klease__claim_names(claim, e->claimant) && now < lead_end;
     pthread_mutex_lock(&e->mu);
     bool changed = has != e->has_claim || leading != e->leading || final != KLEASE_OK ||
                    (has && claims_differ(claim, &e->claim));
@@ -79,7 +83,7 @@ static void publish(klease_elector *e, const klease_claim *claim, klease_status 
         e->version++;
         if (final != KLEASE_OK)
             e->stopped = true;
-        atomic_store(&e->leader_deadline, leading ? claim->deadline_mono_ns : 0);
+        atomic_store(&e->leader_deadline, leading ? lead_end : 0);
         pthread_cond_broadcast(&e->cond);
     }
     pthread_mutex_unlock(&e->mu);
@@ -87,9 +91,10 @@ static void publish(klease_elector *e, const klease_claim *claim, klease_status 
         e->opts.on_change(e->opts.user, has ? claim : NULL, leading, final);
 }
 
-/* Publishes the end of our leadership: once the published claim's deadline
- * has passed, or at once when `now` is set (before a vacate, which lets a
- * watching follower take over within a round trip of it landing). */
+/* Publishes the end of our leadership: once the published claim's margin
+ * has begun (deadline - margin), or at once when `now` is set (before a
+ * vacate, which lets a watching follower take over within a round trip of it
+ * landing). */
 static void publish_loss(klease_elector *e, bool now)
 {
     pthread_mutex_lock(&e->mu);
@@ -97,9 +102,9 @@ static void publish_loss(klease_elector *e, bool now)
     klease_claim claim = e->claim;
     pthread_mutex_unlock(&e->mu);
     int64_t t = klease__mono_ns(e->clock);
-    if (!leading || (!now && t < claim.deadline_mono_ns))
+    if (!leading || (!now && t < claim.deadline_mono_ns - e->margin_ns))
         return;
-    if (claim.deadline_mono_ns > t)
+    if (now && claim.deadline_mono_ns > t)
         claim.deadline_mono_ns = t; /* publish sees it as past: leading=false */
     publish(e, &claim, KLEASE_OK);
 }
@@ -154,7 +159,8 @@ static bool cannot_heal(klease_status st, const klease_error *err)
 typedef struct follow_ctx {
     klease_elector *e;
     klease__lease followed; /* the lease as it was when we started following */
-    klease_status st;
+    klease_status st;       /* an event we could not decode ... */
+    klease_error err;       /* ... and why */
 } follow_ctx;
 
 static bool on_event(void *user, klease__watch_type type, const cJSON *object)
@@ -167,8 +173,7 @@ static bool on_event(void *user, klease__watch_type type, const cJSON *object)
     if (type == KLEASE__WATCH_BOOKMARK)
         return true;
     klease__lease l;
-    klease_error err;
-    if ((f->st = klease__lease_decode_object(object, &l, &err)) != KLEASE_OK)
+    if ((f->st = klease__lease_decode_object(object, &l, &f->err)) != KLEASE_OK)
         return false;
     klease__manager_observe(f->e->m, &l);
     /* A renewal by the same holder: keep watching. Anything else (vacated,
@@ -196,8 +201,10 @@ static void follow(klease_elector *e, const klease_claim *claim)
         klease_status st = klease__lease_watch(m->client, m->ns, m->name,
                                                f.followed.resource_version, timeout_s, left_ms,
                                                &e->cancel, on_event, &f, &err);
-        if (st == KLEASE_OK && f.st != KLEASE_OK)
-            st = f.st;
+        if (st == KLEASE_OK && f.st != KLEASE_OK) {
+            st = f.st; /* an undecodable event: say why, then poll */
+            err = f.err;
+        }
         if (st == KLEASE_OK || st == KLEASE_ETIMEDOUT || st == KLEASE_ECLOSED)
             return; /* changed, ended, or reached the claim's deadline: decide again */
         if (st == KLEASE_EHTTP && err.http_code == 410) {
@@ -234,8 +241,8 @@ static void *elector_main(void *arg)
         klease_claim claim;
         klease_error err;
         klease__error_clear(&err);
-        klease_status st = klease__ensure_claimed(e->m, e->claimant, &e->params, &e->cancel,
-                                                  &claim, &err);
+        klease_status st = klease__ensure_claimed(e->m, e->claimant, &e->params, e->margin_ns,
+                                                  &e->cancel, &claim, &err);
         if (closing(e))
             break;
         if (st == KLEASE_OK) {
@@ -313,23 +320,41 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     if (out == NULL || m == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_spawn: NULL argument");
     *out = NULL;
-    if (claimant == NULL || claimant[0] == '\0' ||
-        strnlen(claimant, KLEASE_IDENTITY_MAX + 1) > KLEASE_IDENTITY_MAX)
-        return klease__fail(err, KLEASE_EINVAL, "claimant must be 1 to %d bytes",
-                            KLEASE_IDENTITY_MAX);
+    if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK)
+        return st;
     if ((st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
         return st;
-    klease_elector_options defaults = KLEASE_ELECTOR_OPTIONS_INIT;
-    if (opts == NULL)
-        opts = &defaults;
-    if (opts->version != KLEASE_ELECTOR_OPTIONS_VERSION)
-        return klease__fail(err, KLEASE_EINVAL, "klease_elector_options: unknown version %d",
-                            opts->version);
+    /* Fields a caller's older version does not have keep their defaults. */
+    klease_elector_options o = KLEASE_ELECTOR_OPTIONS_INIT;
+    if (opts != NULL) {
+        if (opts->version < 1 || opts->version > KLEASE_ELECTOR_OPTIONS_VERSION)
+            return klease__fail(err, KLEASE_EINVAL,
+                                "klease_elector_options: unknown version %d (this library "
+                                "knows 1 to %d)",
+                                opts->version, KLEASE_ELECTOR_OPTIONS_VERSION);
+        memcpy(&o, opts,
+               opts->version == 1 ? offsetof(klease_elector_options, margin_ms) : sizeof o);
+        o.version = KLEASE_ELECTOR_OPTIONS_VERSION;
+    }
+    opts = &o;
     if (opts->poll_interval_ms <= 0 || opts->min_backoff_ms < 0 ||
         opts->max_backoff_ms < opts->min_backoff_ms || opts->vacate_timeout_ms < 0)
         return klease__fail(err, KLEASE_EINVAL,
                             "klease_elector_options: poll interval must be positive, backoff "
                             "0 <= min <= max, vacate timeout >= 0");
+    int64_t margin_ms =
+        opts->margin_ms == KLEASE_MARGIN_AUTO ? params->renew_grace_ms / 2 : opts->margin_ms;
+    if (margin_ms < 0)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: margin %lld ms must be at least 0 (or "
+                            "KLEASE_MARGIN_AUTO)",
+                            (long long)opts->margin_ms);
+    if (margin_ms > 0 && margin_ms >= params->renew_grace_ms)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: margin %lld ms must be less than the renew "
+                            "grace (%lld ms): renewal starts at the grace and gives up at the "
+                            "margin",
+                            (long long)margin_ms, (long long)params->renew_grace_ms);
 
     klease_elector *e = klease__calloc(1, sizeof *e);
     if (e == NULL)
@@ -340,6 +365,7 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     klease__strlcpy(e->claimant, claimant, sizeof e->claimant);
     e->params = *params;
     e->grace_ns = grace_ns;
+    e->margin_ns = margin_ms * KLEASE__NS_PER_MS; /* < grace < duration: no overflow */
     e->opts = *opts;
     klease__cancel_init(&e->cancel);
     pthread_mutex_init(&e->mu, NULL);
@@ -380,14 +406,16 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
                                                         timeout_ms * KLEASE__NS_PER_MS);
     klease_status st = KLEASE_OK;
     pthread_mutex_lock(&e->mu);
-    while (e->version == *seen && !e->stopped) {
+    e->waiters++;
+    while (e->version == *seen && !e->stopped && !e->closing) {
         if (e->clock->timedwait(e->clock, &e->cond, &e->mu, deadline) == ETIMEDOUT &&
-            e->version == *seen) {
+            e->version == *seen && !e->closing) {
             st = KLEASE_ETIMEDOUT;
             break;
         }
     }
-    if (st == KLEASE_OK && e->version == *seen)
+    /* Once close has begun, the elector is going away under the caller. */
+    if (e->closing || (st == KLEASE_OK && e->version == *seen))
         st = KLEASE_ECLOSED;
     if (st == KLEASE_OK) {
         *seen = e->version;
@@ -396,6 +424,8 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
         if (out != NULL && e->has_claim)
             *out = e->claim;
     }
+    if (--e->waiters == 0 && e->closing)
+        pthread_cond_broadcast(&e->cond); /* close waits for the last one to leave */
     pthread_mutex_unlock(&e->mu);
     return st;
 }
@@ -426,12 +456,22 @@ klease_status klease_elector_close(klease_elector *e, klease_error *err)
 {
     if (e == NULL)
         return KLEASE_OK;
+    /* From the callback, joining would deadlock and freeing would pull the
+     * elector from under its own thread. */
+    if (pthread_equal(pthread_self(), e->thread))
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_close: called from the elector's own callback; "
+                            "close it from another thread");
     pthread_mutex_lock(&e->mu);
     e->closing = true;
-    pthread_cond_broadcast(&e->cond);
+    pthread_cond_broadcast(&e->cond); /* wakes the elector's sleep and every waiter */
     pthread_mutex_unlock(&e->mu);
     klease__cancel_fire(&e->cancel);
     pthread_join(e->thread, NULL);
+    pthread_mutex_lock(&e->mu);
+    while (e->waiters > 0)
+        pthread_cond_wait(&e->cond, &e->mu);
+    pthread_mutex_unlock(&e->mu);
     klease_status st = e->final_status;
     if (st != KLEASE_OK && err != NULL)
         *err = e->final_error;

@@ -24,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "kube/lease_api.h"
 #include "lease/claim.h"
 
@@ -43,13 +44,14 @@ klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *
 {
     if (p == NULL)
         return klease__fail(err, KLEASE_EINVAL, "claim params are NULL");
-    if (p->version != KLEASE_CLAIM_PARAMS_VERSION)
+    if (p->version < 1 || p->version > KLEASE_CLAIM_PARAMS_VERSION)
         return klease__fail(err, KLEASE_EINVAL, "klease_claim_params: unknown version %d",
                             p->version);
     if (p->lease_duration_ms < 1000 || p->lease_duration_ms > (int64_t)INT32_MAX * 1000)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "lease duration %lld ms: must be at least 1 s (and fit in int32 seconds)",
-                            (long long)p->lease_duration_ms);
+        return klease__fail(
+            err, KLEASE_EINVAL,
+            "lease duration %lld ms: must be at least 1 s (and fit in int32 seconds)",
+            (long long)p->lease_duration_ms);
     int64_t secs = p->lease_duration_ms / 1000;
     if (p->renew_grace_ms < 0 || p->renew_grace_ms >= secs * 1000)
         return klease__fail(err, KLEASE_EINVAL,
@@ -61,18 +63,29 @@ klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *
     return KLEASE_OK;
 }
 
-static klease_status check_claimant(const char *claimant, klease_error *err)
+klease_status klease__claimant_check(const char *claimant, klease_error *err)
 {
     if (claimant == NULL || claimant[0] == '\0')
         return klease__fail(err, KLEASE_EINVAL, "claimant identity is empty");
-    if (strnlen(claimant, KLEASE_IDENTITY_MAX + 1) > KLEASE_IDENTITY_MAX)
+    size_t len = strnlen(claimant, KLEASE_IDENTITY_MAX + 1);
+    if (len > KLEASE_IDENTITY_MAX)
         return klease__fail(err, KLEASE_EINVAL, "claimant identity is longer than %d bytes",
                             KLEASE_IDENTITY_MAX);
+    /* Holders are compared as whole strings: an identity with a control
+     * character (or the mark an embedded NUL decodes to) could never be told
+     * apart from, or recognised as, the holder the server stores. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)claimant[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return klease__fail(err, KLEASE_EINVAL,
+                                "claimant identity contains a control character (byte %zu)", i);
+    }
+    if (strstr(claimant, KLEASE__JSON_NUL_MARK) != NULL)
+        return klease__fail(err, KLEASE_EINVAL, "claimant identity contains U+FFFF");
     return KLEASE_OK;
 }
 
 /* ------------------------------------------------------------- the cache */
-
 
 static void count(klease_manager *m, uint64_t *counter)
 {
@@ -92,28 +105,35 @@ static klease_status count_failure(klease_manager *m, klease_status st)
 }
 
 /* The time limit of a call made while `claimant` may hold the lease: never
- * past the time left on our claim (0 = the client's limit). */
-static int64_t call_timeout_ms(klease_manager *m, const char *claimant)
+ * past the time left on our claim (0 = the client's limit). While more than
+ * `margin_ns` is left, the call ends at deadline - margin instead, so an
+ * elector whose renewal hangs gets its thread back when its leadership ends,
+ * not only when its claim does. */
+static int64_t call_timeout_ms(klease_manager *m, const char *claimant, int64_t margin_ns)
 {
-    int64_t limit = 0;
+    int64_t left = 0;
     int64_t now = klease__mono_ns(klease__manager_clock(m));
     pthread_mutex_lock(&m->state_mu);
-    if (m->has_claim && klease__claim_names(&m->claim, claimant) &&
-        m->claim.deadline_mono_ns > now)
-        limit = (m->claim.deadline_mono_ns - now) / KLEASE__NS_PER_MS;
+    if (m->has_claim && klease__claim_names(&m->claim, claimant) && m->claim.deadline_mono_ns > now)
+        left = m->claim.deadline_mono_ns - now;
     pthread_mutex_unlock(&m->state_mu);
-    return limit > 0 ? limit : 0;
+    if (left <= 0)
+        return 0;
+    if (left > margin_ns)
+        left -= margin_ns;
+    /* Under a millisecond left is still a limit, not "the client's". */
+    return left >= KLEASE__NS_PER_MS ? left / KLEASE__NS_PER_MS : 1;
 }
 
 /* ------------------------------------------------------------- API calls */
 
 /* GET the lease into the cache. */
-static klease_status refresh(klease_manager *m, const char *claimant, klease__cancel *cancel,
-                             klease_error *err)
+static klease_status refresh(klease_manager *m, const char *claimant, int64_t margin_ns,
+                             klease__cancel *cancel, klease_error *err)
 {
     const klease__clock *c = klease__manager_clock(m);
     klease__http_response resp;
-    klease__call call = {.timeout_ms = call_timeout_ms(m, claimant), .cancel = cancel};
+    klease__call call = {.timeout_ms = call_timeout_ms(m, claimant, margin_ns), .cancel = cancel};
     count(m, &m->stats.api_calls);
     klease_status st = klease__lease_get(m->client, m->ns, m->name, &call, &resp, err);
     if (st == KLEASE_ENOTFOUND) {
@@ -138,12 +158,12 @@ static klease_status refresh(klease_manager *m, const char *claimant, klease__ca
  * claim ending at send time + duration. */
 static klease_status write_claim(klease_manager *m, const char *claimant, klease__patch_type type,
                                  const char *body, int64_t send_mono, int64_t duration_s,
-                                 klease__cancel *cancel, uint64_t *success_counter,
-                                 klease_error *err)
+                                 int64_t margin_ns, klease__cancel *cancel,
+                                 uint64_t *success_counter, klease_error *err)
 {
     const klease__clock *c = klease__manager_clock(m);
     klease__http_response resp;
-    klease__call call = {.timeout_ms = call_timeout_ms(m, claimant), .cancel = cancel};
+    klease__call call = {.timeout_ms = call_timeout_ms(m, claimant, margin_ns), .cancel = cancel};
     count(m, &m->stats.api_calls);
     klease_status st = klease__lease_patch(m->client, m->ns, m->name, type, body, m->field_manager,
                                            type == KLEASE__PATCH_APPLY, &call, &resp, err);
@@ -153,8 +173,9 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
     st = klease__lease_decode(resp.body, resp.body_len, &l, err);
     klease__http_response_clear(&resp);
     if (st == KLEASE_OK && !klease__lease_held_by(&l, claimant))
-        st = klease__fail(err, KLEASE_EPROTO, "the server accepted our write but the lease "
-                                              "names another holder");
+        st = klease__fail(err, KLEASE_EPROTO,
+                          "the server accepted our write but the lease "
+                          "names another holder");
     pthread_mutex_lock(&m->state_mu);
     if (st != KLEASE_OK) {
         /* The write may have landed but we cannot read the result: trust
@@ -163,7 +184,7 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
         m->has_claim = false;
         m->stats.errors++;
     } else {
-                klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
+        klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
         m->own_deadline = klease__add_sat(send_mono, duration_s * KLEASE__NS_PER_S);
         klease__manager_store(m, &l, klease__mono_ns(c));
         klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
@@ -174,7 +195,8 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
 }
 
 static klease_status renew(klease_manager *m, const klease__lease *seen, const char *claimant,
-                           int64_t duration_s, klease__cancel *cancel, klease_error *err)
+                           int64_t duration_s, int64_t margin_ns, klease__cancel *cancel,
+                           klease_error *err)
 {
     const klease__clock *c = klease__manager_clock(m);
     int64_t send_mono = klease__mono_ns(c);
@@ -182,13 +204,14 @@ static klease_status renew(klease_manager *m, const klease__lease *seen, const c
     if (body == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     klease_status st = write_claim(m, claimant, KLEASE__PATCH_STRATEGIC, body, send_mono,
-                                   duration_s, cancel, &m->stats.renewals, err);
+                                   duration_s, margin_ns, cancel, &m->stats.renewals, err);
     cJSON_free(body);
     return st;
 }
 
 static klease_status acquire(klease_manager *m, const klease__lease *seen, const char *claimant,
-                             int64_t duration_s, klease__cancel *cancel, klease_error *err)
+                             int64_t duration_s, int64_t margin_ns, klease__cancel *cancel,
+                             klease_error *err)
 {
     const klease__clock *c = klease__manager_clock(m);
     /* leaseTransitions counts changes of holder (the seed adds one on every
@@ -202,11 +225,10 @@ static klease_status acquire(klease_manager *m, const klease__lease *seen, const
     if (body == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     klease_status st = write_claim(m, claimant, KLEASE__PATCH_APPLY, body, send_mono, duration_s,
-                                   cancel, &m->stats.acquisitions, err);
+                                   margin_ns, cancel, &m->stats.acquisitions, err);
     cJSON_free(body);
     return st;
 }
-
 
 /* ------------------------------------------------------------ operations */
 
@@ -221,21 +243,26 @@ static bool is_ours_and_fresh(klease_manager *m, const char *claimant, int64_t n
 }
 
 klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
-                                     const klease_claim_params *params, klease__cancel *cancel,
-                                     klease_claim *out, klease_error *err)
+                                     const klease_claim_params *params, int64_t margin_ns,
+                                     klease__cancel *cancel, klease_claim *out, klease_error *err)
 {
     int64_t duration_s, grace_ns;
     klease_status st;
+    /* Decisions below read the error's details, so it is filled even when
+     * the caller passed none: behaviour must not depend on `err`. */
+    klease_error local_err;
+    if (err == NULL)
+        err = &local_err;
     if (m == NULL || out == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_ensure_claimed: NULL argument");
-    if ((st = check_claimant(claimant, err)) != KLEASE_OK ||
+    if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK ||
         (st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
         return st;
     const klease__clock *c = klease__manager_clock(m);
 
     /* The fast path: our claim, outside the renew grace. No I/O, no allocation. */
     pthread_mutex_lock(&m->state_mu);
-        if (strcmp(m->claimant, claimant) != 0) {
+    if (strcmp(m->claimant, claimant) != 0) {
         /* The cached claim was judged before we knew it could be ours (a
          * restart under the same identity): judge it again without the
          * skew tolerance, or we would lead past its real deadline. */
@@ -268,7 +295,7 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
 
         if (!has_lease) {
             /* Forgotten (deleted, or a write whose result we could not read). */
-            st = refresh(m, claimant, cancel, err);
+            st = refresh(m, claimant, margin_ns, cancel, err);
             if (st != KLEASE_OK)
                 break;
             continue;
@@ -278,17 +305,17 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
                 st = KLEASE_OK; /* another thread renewed while we waited */
                 break;
             }
-            st = renew(m, &seen, claimant, duration_s, cancel, err);
+            st = renew(m, &seen, claimant, duration_s, margin_ns, cancel, err);
         } else if (has_claim) {
             st = KLEASE_OK; /* someone else's current claim */
             break;
         } else {
-            st = acquire(m, &seen, claimant, duration_s, cancel, err);
-            if (st == KLEASE_EHTTP && err != NULL && err->http_code == 400) {
+            st = acquire(m, &seen, claimant, duration_s, margin_ns, cancel, err);
+            if (st == KLEASE_EHTTP && err->http_code == 400) {
                 /* Apply answers 400 "name must be provided" when the lease
                  * was deleted: tell that apart by reading it. */
                 klease_error get_err;
-                if (refresh(m, claimant, cancel, &get_err) == KLEASE_ENOTFOUND) {
+                if (refresh(m, claimant, margin_ns, cancel, &get_err) == KLEASE_ENOTFOUND) {
                     st = klease__fail(err, KLEASE_ENOTFOUND, "lease %s/%s was deleted", m->ns,
                                       m->name);
                     break;
@@ -310,7 +337,7 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
             break;
         }
         /* Another writer changed the lease: read it and decide again. */
-        if ((st = refresh(m, claimant, cancel, err)) != KLEASE_OK)
+        if ((st = refresh(m, claimant, margin_ns, cancel, err)) != KLEASE_OK)
             break;
     }
     pthread_mutex_unlock(&m->io_mu);
@@ -321,7 +348,7 @@ klease_status klease_ensure_claimed(klease_manager *m, const char *claimant,
                                     const klease_claim_params *params, klease_claim *out,
                                     klease_error *err)
 {
-    return klease__ensure_claimed(m, claimant, params, NULL, out, err);
+    return klease__ensure_claimed(m, claimant, params, 0, NULL, out, err);
 }
 
 klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_claim *out,
@@ -330,7 +357,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     if (m == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_sync: NULL manager");
     pthread_mutex_lock(&m->io_mu);
-    klease_status st = refresh(m, NULL, cancel, err);
+    klease_status st = refresh(m, NULL, 0, cancel, err);
     pthread_mutex_unlock(&m->io_mu);
     if (st == KLEASE_OK || st == KLEASE_ENOTFOUND) {
         pthread_mutex_lock(&m->state_mu);
@@ -340,8 +367,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     return st;
 }
 
-klease_status klease_sync(klease_manager *m, klease_claim *out, bool *has_claim,
-                          klease_error *err)
+klease_status klease_sync(klease_manager *m, klease_claim *out, bool *has_claim, klease_error *err)
 {
     return klease__sync(m, NULL, out, has_claim, err);
 }
@@ -365,7 +391,7 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
         *vacated = false;
     if (m == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_vacate: NULL manager");
-    if ((st = check_claimant(claimant, err)) != KLEASE_OK)
+    if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK)
         return st;
     const klease__clock *c = klease__manager_clock(m);
 
@@ -373,7 +399,7 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
     int conflicts = 0;
     for (;;) {
         /* Clear only what a fresh copy says is ours. */
-        if ((st = refresh(m, claimant, cancel, err)) != KLEASE_OK)
+        if ((st = refresh(m, claimant, 0, cancel, err)) != KLEASE_OK)
             break;
         klease__lease seen;
         pthread_mutex_lock(&m->state_mu);
@@ -469,11 +495,11 @@ static klease_status create_lease(klease_manager *m, klease_error *err)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     klease__http_response resp;
     count(m, &m->stats.api_calls);
-    klease_status st = klease__lease_create(m->client, m->ns, m->name, body, m->field_manager, NULL,
-                                            &resp, err);
+    klease_status st =
+        klease__lease_create(m->client, m->ns, m->name, body, m->field_manager, NULL, &resp, err);
     cJSON_free(body);
     if (st == KLEASE_ECONFLICT)
-        return refresh(m, NULL, NULL, err); /* another creator won: read theirs */
+        return refresh(m, NULL, 0, NULL, err); /* another creator won: read theirs */
     if (st != KLEASE_OK)
         return st;
     klease__lease l;
@@ -502,7 +528,7 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
     klease_manager_options defaults = KLEASE_MANAGER_OPTIONS_INIT;
     if (opts == NULL)
         opts = &defaults;
-    if (opts->version != KLEASE_MANAGER_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > KLEASE_MANAGER_OPTIONS_VERSION)
         return klease__fail(err, KLEASE_EINVAL, "klease_manager_options: unknown version %d",
                             opts->version);
     if (opts->clock_skew_tolerance_ms < 0 || opts->max_conflict_rounds < 0)
@@ -528,7 +554,7 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
         st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
         goto fail;
     }
-    st = refresh(m, NULL, NULL, err);
+    st = refresh(m, NULL, 0, NULL, err);
     if (st == KLEASE_ENOTFOUND && opts->create_if_missing)
         st = create_lease(m, err);
     if (st != KLEASE_OK)

@@ -271,6 +271,42 @@ static void test_a_partitioned_leader_steps_down_before_another_takes_over(void 
     check_history(e, "partition");
 }
 
+/* The margin in practice: with 3 s leases, a 1 s grace and the automatic
+ * margin (500 ms), a partitioned leader stops leading at its deadline - 500 ms
+ * and the follower cannot start before that deadline (its wall rule even adds
+ * the 1 s skew tolerance). Sampled every millisecond from this thread, the
+ * measured gap must be at least half the margin: the other half is room for
+ * sampling and scheduling delays on a slow, shared machine. */
+static void test_a_partitioned_leader_gives_up_a_margin_before_another_takes_over(void **state)
+{
+    env *e = *state;
+    start_party(e, 0, "margin", 3000);
+    start_party(e, 1, "margin", 3000);
+    int leader = await_leader(e, 10000, -1);
+    assert_true(leader >= 0);
+    ksim_fault f = KSIM_FAULT_INIT;
+    f.kind = KSIM_FAULT_PARTITION;
+    f.identity = e->p[leader].id;
+    assert_int_equal(ksim_add_fault(e->sim, &f, NULL), 0);
+    int64_t lost_at = -1, next_at = -1;
+    int64_t end = itest_now_ms() + 15000;
+    while (itest_now_ms() < end && next_at < 0) {
+        int l = sample_leader(e); /* fails on two leaders at once */
+        int64_t now = itest_now_ms();
+        if (lost_at < 0 && l != leader)
+            lost_at = now;
+        if (l >= 0 && l != leader)
+            next_at = now;
+        itest_sleep_ms(1);
+    }
+    assert_true(lost_at >= 0 && next_at >= 0);
+    print_message("margin: the partitioned leader stopped %lld ms before the next one started\n",
+                  (long long)(next_at - lost_at));
+    assert_true(next_at - lost_at >= 250);
+    ksim_clear_faults(e->sim);
+    check_history(e, "margin");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -280,6 +316,7 @@ int main(void)
         T(test_takeover_after_the_leader_process_is_killed),
         T(test_an_api_outage_ends_leadership_by_the_deadline_and_it_recovers),
         T(test_a_partitioned_leader_steps_down_before_another_takes_over),
+        T(test_a_partitioned_leader_gives_up_a_margin_before_another_takes_over),
     };
     return cmocka_run_group_tests_name("elector", tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/microtime.h"
 #include "lease/codec.h"
+#include "alloc_fail.h"
 #include "scripted_transport.h"
 
 #include <stdio.h>
@@ -233,6 +234,79 @@ static void test_identities_with_quotes_are_escaped_and_round_trip(void **state)
     cJSON_free(body);
 }
 
+static klease__lease decode_holder(const char *holder_json)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":{\"holderIdentity\":\"%s\","
+             "\"leaseDurationSeconds\":10,\"renewTime\":\"2026-11-23T18:38:49.574490Z\"}}",
+             holder_json);
+    return decode_ok(json);
+}
+
+static void test_a_holder_with_an_embedded_nul_is_held_but_never_by_us(void **state)
+{
+    (void)state;
+    klease__lease a = decode_holder("me\\u0000other");
+    assert_true(a.has_holder);
+    assert_true(a.holder_truncated);
+    assert_false(klease__lease_held_by(&a, "me"));
+    assert_false(klease__lease_held_by(&a, "me\xEF\xBF\xBFother"));
+    klease__lease b = decode_holder("\\u0000other");
+    assert_true(b.has_holder); /* not unheld: someone else's claim */
+    assert_true(b.holder_truncated);
+    assert_false(klease__lease_held_by(&b, "other"));
+    /* Different holders stay different; the same one stays the same. */
+    klease__lease c = decode_holder("me\\u0000another");
+    klease__lease a2 = decode_holder("me\\u0000other");
+    assert_false(klease__lease_same_holder(&a, &c));
+    assert_true(klease__lease_same_holder(&a, &a2));
+    klease__lease upper = decode_holder("me\\u0000Other");
+    assert_false(klease__lease_same_holder(&a, &upper));
+}
+
+static void test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder(void **state)
+{
+    (void)state;
+    /* JSON "me\\u0000" is the 8 characters me\u0000, no NUL at all. */
+    klease__lease l = decode_holder("me\\\\u0000");
+    assert_false(l.holder_truncated);
+    assert_true(klease__lease_held_by(&l, "me\\u0000"));
+}
+
+static void test_an_over_long_holder_never_equals_its_prefix(void **state)
+{
+    (void)state;
+    char holder[KLEASE_IDENTITY_MAX + 2];
+    memset(holder, 'h', sizeof holder - 1);
+    holder[sizeof holder - 1] = '\0';
+    klease__lease l = decode_holder(holder);
+    assert_true(l.has_holder);
+    assert_true(l.holder_truncated);
+    holder[KLEASE_IDENTITY_MAX] = '\0';
+    assert_false(klease__lease_held_by(&l, holder));
+}
+
+static klease_status decode_nul_holder_run(void *ctx, long n)
+{
+    (void)ctx;
+    const char *json = "{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":{\"holderIdentity\":"
+                       "\"me\\u0000other\",\"leaseDurationSeconds\":10}}";
+    klease__lease l;
+    klease__alloc_fail_after(n);
+    klease_status st = klease__lease_decode(json, strlen(json), &l, NULL);
+    klease__alloc_fail_after(-1);
+    return st;
+}
+
+static void test_every_allocation_failure_decoding_a_nul_holder_is_enomem(void **state)
+{
+    (void)state;
+    alloc_fail_route_cjson();
+    /* The rewritten copy of the text is one more allocation than usual. */
+    assert_true(alloc_fail_each("decode a NUL holder", decode_nul_holder_run, NULL, KLEASE_OK) >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +325,10 @@ int main(void)
         cmocka_unit_test(test_vacate_body_is_the_seeds_bytes),
         cmocka_unit_test(test_create_body_names_an_unheld_lease),
         cmocka_unit_test(test_identities_with_quotes_are_escaped_and_round_trip),
+        cmocka_unit_test(test_a_holder_with_an_embedded_nul_is_held_but_never_by_us),
+        cmocka_unit_test(test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder),
+        cmocka_unit_test(test_an_over_long_holder_never_equals_its_prefix),
+        cmocka_unit_test(test_every_allocation_failure_decoding_a_nul_holder_is_enomem),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

@@ -26,6 +26,11 @@ typedef struct fixture {
     int calls;
     bool last_leading;
     klease_status last_status;
+    /* set: the callback tries to close this elector (it must be refused) */
+    klease_elector *close_from_callback;
+    klease_status callback_close_status;
+    char callback_close_message[KLEASE_ERROR_MESSAGE_MAX];
+    char log[4096]; /* every log line, one per line */
 } fixture;
 
 static void on_change(void *user, const klease_claim *claim, bool leading, klease_status status)
@@ -36,6 +41,26 @@ static void on_change(void *user, const klease_claim *claim, bool leading, kleas
     f->calls++;
     f->last_leading = leading;
     f->last_status = status;
+    klease_elector *e = f->close_from_callback;
+    f->close_from_callback = NULL;
+    pthread_mutex_unlock(&f->mu);
+    if (e != NULL) {
+        klease_error err;
+        klease_status st = klease_elector_close(e, &err);
+        pthread_mutex_lock(&f->mu);
+        f->callback_close_status = st;
+        snprintf(f->callback_close_message, sizeof f->callback_close_message, "%s", err.message);
+        pthread_mutex_unlock(&f->mu);
+    }
+}
+
+static void capture_log(void *user, klease_log_level level, const char *msg)
+{
+    fixture *f = user;
+    (void)level;
+    pthread_mutex_lock(&f->mu);
+    size_t n = strlen(f->log);
+    snprintf(f->log + n, sizeof f->log - n, "%s\n", msg);
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -155,33 +180,176 @@ static void test_leader_renews_when_the_grace_begins(void **state)
     close_and_free(f);
 }
 
-static void test_loss_is_published_at_the_deadline_while_the_server_hangs(void **state)
+static void test_leadership_ends_at_the_margin_while_the_renewal_hangs(void **state)
 {
     (void)state;
     fixture *f = new_fixture(NULL);
     f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
     uint64_t seen = 0;
     klease_claim claim = lead(f, &seen);
+    int64_t deadline = claim.deadline_mono_ns;
     elector_sleeps_until(f);
     scripted_push(f->t, (scripted_reply){.hang = true});
     klease__fake_clock_advance(f->fc, 29 * S); /* renew time: the renewal hangs */
     assert_true(scripted_await_hang(f->t));
-    assert_true(klease_elector_is_leader(f->e));
-    klease__fake_clock_advance(f->fc, 1 * S - 1);
+    /* The default margin is half the 1 s grace: leadership ends 500 ms early. */
+    klease__fake_clock_advance(f->fc, 500 * MS - 1);
     assert_true(klease_elector_is_leader(f->e));
     klease__fake_clock_advance(f->fc, 1);
-    /* The predicate is pure time: false at the deadline, whatever the thread does. */
+    assert_int_equal(now_mono(f), deadline - 500 * MS);
     assert_false(klease_elector_is_leader(f->e));
     bool has;
     next_change(f, &seen, &claim, &has);
     pthread_mutex_lock(&f->mu);
     assert_false(f->last_leading);
     pthread_mutex_unlock(&f->mu);
+    /* Published at deadline - margin; the claim still names us until its deadline. */
+    assert_int_equal(now_mono(f), deadline - 500 * MS);
+    assert_true(has);
+    assert_string_equal(claim.holder, "me");
+    assert_int_equal(claim.deadline_mono_ns, deadline);
     klease_error err;
     assert_int_equal(klease_elector_status(f->e, &err), KLEASE_ETIMEDOUT);
-    /* The renewal was bounded by the one second left on the claim. */
-    assert_int_equal(f->t->requests[2].timeout_ms, 1000);
+    /* The renewal was cut off at the margin: 1 s of grace - 500 ms. */
+    assert_int_equal(f->t->requests[2].timeout_ms, 500);
     close_and_free(f);
+}
+
+static void test_is_leader_turns_false_at_the_margin_even_with_the_thread_blocked(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0;
+    f->opts.margin_ms = 300;
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen);
+    elector_sleeps_until(f);
+    /* A transport that ignores time limits: the thread stays stuck until close. */
+    f->t->clock = NULL;
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    klease__fake_clock_advance(f->fc, 29 * S);
+    assert_true(scripted_await_hang(f->t));
+    assert_int_equal(f->t->requests[2].timeout_ms, 700);
+    klease__fake_clock_advance(f->fc, 700 * MS - 1);
+    assert_true(klease_elector_is_leader(f->e));
+    klease__fake_clock_advance(f->fc, 1);
+    assert_int_equal(now_mono(f), claim.deadline_mono_ns - 300 * MS);
+    assert_false(klease_elector_is_leader(f->e));
+    close_and_free(f);
+}
+
+static void test_a_renewal_that_lands_after_the_margin_makes_us_leader_again(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0;
+    uint64_t seen = 0;
+    lead(f, &seen);
+    elector_sleeps_until(f);
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    klease__fake_clock_advance(f->fc, 29 * S);
+    assert_true(scripted_await_hang(f->t));
+    klease__fake_clock_advance(f->fc, 500 * MS); /* the margin: the renewal is cut off */
+    klease_claim claim;
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_false(klease_elector_is_leader(f->e));
+    /* The retry after the backoff succeeds before the deadline. */
+    push_lease(f->t, 200, 12, "me", now_wall(f), 30, 4);
+    int64_t wake = elector_sleeps_until(f);
+    klease__fake_clock_advance(f->fc, wake - now_mono(f));
+    int64_t sent = now_mono(f);
+    next_change(f, &seen, &claim, &has);
+    assert_true(has);
+    assert_string_equal(claim.resource_version, "12");
+    assert_int_equal(claim.deadline_mono_ns, sent + 30 * S);
+    assert_true(klease_elector_is_leader(f->e));
+    pthread_mutex_lock(&f->mu);
+    assert_true(f->last_leading);
+    pthread_mutex_unlock(&f->mu);
+    /* That retry was bounded by the claim's deadline, not the passed margin. */
+    assert_int_equal(f->t->requests[3].timeout_ms, (MONO0 + 30 * S - sent) / MS);
+    close_and_free(f);
+}
+
+static void test_margin_must_be_less_than_the_grace_with_clear_messages(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    klease_error err;
+    f->opts.margin_ms = 1000; /* equal to the default grace */
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &f->params, &f->opts, &err), KLEASE_EINVAL);
+    assert_non_null(strstr(err.message, "margin 1000 ms must be less than the renew grace"));
+    f->opts.margin_ms = -5;
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &f->params, &f->opts, &err), KLEASE_EINVAL);
+    assert_non_null(strstr(err.message, "margin -5 ms must be at least 0"));
+    /* The automatic margin of a small grace is validated like an explicit one. */
+    f->opts.margin_ms = KLEASE_MARGIN_AUTO;
+    klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+    p.renew_grace_ms = 1;
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &p, &f->opts, &err), KLEASE_OK);
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
+    f->e = NULL;
+    p.renew_grace_ms = 0;
+    f->opts.margin_ms = 0; /* no margin at all is allowed */
+    assert_int_equal(klease_spawn(&f->e, f->m, "me", &p, &f->opts, &err), KLEASE_OK);
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
+    f->e = NULL;
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
+/* The layout of klease_elector_options version 1, as an older binary has it. */
+typedef struct elector_options_v1 {
+    int version;
+    klease_elector_change_fn on_change;
+    void *user;
+    bool watch;
+    int64_t poll_interval_ms;
+    int64_t min_backoff_ms;
+    int64_t max_backoff_ms;
+    int64_t vacate_timeout_ms;
+} elector_options_v1;
+
+static void test_a_version_1_options_struct_is_accepted_with_the_default_margin(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    elector_options_v1 *v1 = malloc(sizeof *v1); /* exactly v1's size: ASan sees overreads */
+    *v1 = (elector_options_v1){1, on_change, f, true, 2000, 5, 5000, 0};
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);
+    assert_int_equal(
+        klease_spawn(&f->e, f->m, "me", &f->params, (const klease_elector_options *)v1, NULL),
+        KLEASE_OK);
+    free(v1);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_true(klease_elector_is_leader(f->e));
+    elector_sleeps_until(f);
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    klease__fake_clock_advance(f->fc, 29 * S);
+    assert_true(scripted_await_hang(f->t));
+    assert_int_equal(f->t->requests[2].timeout_ms, 500);
+    klease__fake_clock_advance(f->fc, 500 * MS);
+    assert_false(klease_elector_is_leader(f->e));
+    close_and_free(f);
+}
+
+static void test_unknown_options_versions_are_refused(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    klease_error err;
+    int bad[] = {0, -1, KLEASE_ELECTOR_OPTIONS_VERSION + 1};
+    for (size_t i = 0; i < 3; i++) {
+        f->opts.version = bad[i];
+        assert_int_equal(klease_spawn(&f->e, f->m, "me", &f->params, &f->opts, &err),
+                         KLEASE_EINVAL);
+        assert_non_null(strstr(err.message, "unknown version"));
+        assert_null(f->e);
+    }
+    assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 
 static void test_failures_back_off_with_growing_capped_delays(void **state)
@@ -420,11 +588,114 @@ static void test_spawn_rejects_bad_arguments(void **state)
     assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 
+typedef struct waiter {
+    klease_elector *e;
+    uint64_t seen;
+    klease_status st;
+} waiter;
+
+static void *wait_thread(void *arg)
+{
+    waiter *w = arg;
+    w->st = klease_elector_wait_change(w->e, &w->seen, -1, NULL, NULL);
+    return NULL;
+}
+
+static void test_close_wakes_every_waiter_and_frees_only_after_they_left(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    f->t->clock = NULL;                                  /* the watch does not sleep on the clock */
+    scripted_push(f->t, (scripted_reply){.hang = true}); /* a silent watch */
+    spawn(f);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has;
+    next_change(f, &seen, &claim, &has); /* following "other" */
+    assert_true(scripted_await_hang(f->t));
+    waiter w[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        w[i] = (waiter){.e = f->e, .seen = seen, .st = KLEASE_OK};
+        assert_int_equal(pthread_create(&th[i], NULL, wait_thread, &w[i]), 0);
+    }
+    /* All three are blocked in wait_change (they sleep on the fake clock). */
+    assert_true(klease__fake_clock_await_sleepers(f->fc, 3, 10000));
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
+    f->e = NULL;
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].st, KLEASE_ECLOSED);
+    }
+    close_and_free(f);
+}
+
+static void test_close_from_the_callback_is_refused_and_changes_nothing(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    uint64_t seen = 0;
+    lead(f, &seen);
+    elector_sleeps_until(f);
+    pthread_mutex_lock(&f->mu);
+    f->close_from_callback = f->e;
+    pthread_mutex_unlock(&f->mu);
+    /* The renewal publishes a new claim: the callback tries to close. */
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 29 * S, 30, 4);
+    klease__fake_clock_advance(f->fc, 29 * S);
+    klease_claim claim;
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    int64_t next_renew = elector_sleeps_until(f); /* the thread carried on */
+    pthread_mutex_lock(&f->mu);
+    assert_int_equal(f->callback_close_status, KLEASE_EINVAL);
+    assert_non_null(strstr(f->callback_close_message, "own callback"));
+    pthread_mutex_unlock(&f->mu);
+    assert_int_equal(next_renew, claim.deadline_mono_ns - 1 * S);
+    assert_true(klease_elector_is_leader(f->e));
+    /* A close from another thread still works and vacates. */
+    push_lease(f->t, 200, 12, "me", now_wall(f), 30, 4);
+    push_lease(f->t, 200, 13, NULL, 0, 0, 4);
+    size_t before = f->t->nrequests;
+    scripted_transport *t = f->t;
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
+    f->e = NULL;
+    assert_int_equal(t->nrequests, before + 2);
+    close_and_free(f);
+}
+
+static void test_an_undecodable_watch_event_is_logged_with_its_reason(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    f->opts.vacate_timeout_ms = 0;
+    f->client->log.fn = capture_log;
+    f->client->log.user = f;
+    f->client->log.min_level = KLEASE_LOG_DEBUG;
+    const char *event = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"resourceVersion\":"
+                        "\"11\"},\"spec\":{\"holderIdentity\":7}}}\n";
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = event});
+    spawn(f);
+    /* After the bad event the follower falls back to polling. */
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), 2000 * MS);
+    pthread_mutex_lock(&f->mu);
+    if (strstr(f->log, "watch failed (lease: spec.holderIdentity is not a string); polling") ==
+        NULL)
+        fail_msg("log lacks the decode error:\n%s", f->log);
+    pthread_mutex_unlock(&f->mu);
+    close_and_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leader_renews_when_the_grace_begins),
-        cmocka_unit_test(test_loss_is_published_at_the_deadline_while_the_server_hangs),
+        cmocka_unit_test(test_leadership_ends_at_the_margin_while_the_renewal_hangs),
+        cmocka_unit_test(test_is_leader_turns_false_at_the_margin_even_with_the_thread_blocked),
+        cmocka_unit_test(test_a_renewal_that_lands_after_the_margin_makes_us_leader_again),
+        cmocka_unit_test(test_margin_must_be_less_than_the_grace_with_clear_messages),
+        cmocka_unit_test(test_a_version_1_options_struct_is_accepted_with_the_default_margin),
+        cmocka_unit_test(test_unknown_options_versions_are_refused),
         cmocka_unit_test(test_failures_back_off_with_growing_capped_delays),
         cmocka_unit_test(test_recovers_leadership_after_an_outage),
         cmocka_unit_test(test_retry_after_is_honoured),
@@ -436,6 +707,9 @@ int main(void)
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
         cmocka_unit_test(test_close_stops_leading_before_the_vacate_is_sent),
         cmocka_unit_test(test_spawn_rejects_bad_arguments),
+        cmocka_unit_test(test_close_wakes_every_waiter_and_frees_only_after_they_left),
+        cmocka_unit_test(test_close_from_the_callback_is_refused_and_changes_nothing),
+        cmocka_unit_test(test_an_undecodable_watch_event_is_logged_with_its_reason),
     };
     return cmocka_run_group_tests_name("elector", tests, NULL, NULL);
 }

@@ -655,6 +655,192 @@ static klease_status op_vacate(fixture *f)
     return klease_vacate(f->m, "me", &vacated, NULL);
 }
 
+static void test_a_deleted_lease_is_not_found_whether_or_not_err_is_passed(void **state)
+{
+    fixture *f = *state;
+    static const char *const bad_request =
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+        "\"message\":\"name must be provided\",\"reason\":\"BadRequest\",\"code\":400}";
+    static const char *const not_found =
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+        "\"message\":\"leases \\\"lease-a\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
+    klease_claim claim;
+    for (int with_err = 0; with_err < 2; with_err++) {
+        /* The apply to a deleted lease answers 400; the manager reads it to tell. */
+        scripted_push(f->t, (scripted_reply){.http_status = 400, .body = bad_request});
+        scripted_push(f->t, (scripted_reply){.http_status = 404, .body = not_found});
+        klease_error err;
+        klease_status st =
+            klease_ensure_claimed(f->m, "me", &f->params, &claim, with_err ? &err : NULL);
+        assert_int_equal(st, KLEASE_ENOTFOUND);
+        /* The lease comes back: the next call reads it and acquires. */
+        push_lease(f->t, 200, 30 + with_err * 10, NULL, 0, 0, 3);
+    }
+}
+
+/* A Lease body whose holderIdentity is the raw JSON string text `holder_json`. */
+static void push_raw_holder(fixture *f, int rv, const char *holder_json, int64_t renew_wall)
+{
+    char t[KLEASE__MICROTIME_LEN + 1];
+    klease__microtime_format(renew_wall, t);
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\",\"metadata\":{"
+             "\"name\":\"lease-a\",\"namespace\":\"ns\",\"resourceVersion\":\"%d\"},\"spec\":{"
+             "\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":30,\"acquireTime\":\"%s\","
+             "\"renewTime\":\"%s\",\"leaseTransitions\":4}}",
+             rv, holder_json, t, t);
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = body});
+}
+
+static void test_holders_with_an_embedded_nul_are_someone_elses_current_claim(void **state)
+{
+    fixture *f = *state;
+    const char *holders[] = {"me\\u0000other", "\\u0000other", "me\\u0000"};
+    for (size_t i = 0; i < sizeof holders / sizeof holders[0]; i++) {
+        push_raw_holder(f, 20 + (int)i, holders[i], now_wall(f));
+        bool has = false;
+        klease_claim claim;
+        assert_int_equal(klease_sync(f->m, &claim, &has, NULL), KLEASE_OK);
+        assert_true(has);
+        assert_true(claim.holder_truncated);
+        size_t before = f->t->nrequests;
+        /* Not ours, and current: returned as it is, without a write. */
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, NULL), KLEASE_OK);
+        assert_false(klease_claim_is_current_for(&claim, "me"));
+        assert_int_equal(f->t->nrequests, before);
+        /* Vacate reads a fresh copy and leaves someone else's claim alone. */
+        push_raw_holder(f, 20 + (int)i, holders[i], now_wall(f));
+        bool vacated = true;
+        assert_int_equal(klease_vacate(f->m, "me", &vacated, NULL), KLEASE_OK);
+        assert_false(vacated);
+        assert_int_equal(f->t->nrequests, before + 1);
+    }
+}
+
+static void test_an_over_long_holder_that_starts_with_our_identity_is_not_ours(void **state)
+{
+    fixture *f = *state;
+    char me[KLEASE_IDENTITY_MAX + 1];
+    char longer[KLEASE_IDENTITY_MAX + 2];
+    memset(me, 'm', KLEASE_IDENTITY_MAX);
+    me[KLEASE_IDENTITY_MAX] = '\0';
+    memcpy(longer, me, KLEASE_IDENTITY_MAX);
+    longer[KLEASE_IDENTITY_MAX] = 'x';
+    longer[KLEASE_IDENTITY_MAX + 1] = '\0';
+    push_raw_holder(f, 20, longer, now_wall(f));
+    assert_int_equal(klease_sync(f->m, NULL, NULL, NULL), KLEASE_OK);
+    klease_claim claim;
+    assert_int_equal(klease_ensure_claimed(f->m, me, &f->params, &claim, NULL), KLEASE_OK);
+    assert_true(claim.holder_truncated);
+    assert_string_equal(claim.holder, me); /* cut short, but never taken for ours */
+    assert_false(klease_claim_is_current_for(&claim, me));
+    assert_int_equal(f->t->nrequests, 2);
+    push_raw_holder(f, 20, longer, now_wall(f));
+    bool vacated = true;
+    assert_int_equal(klease_vacate(f->m, me, &vacated, NULL), KLEASE_OK);
+    assert_false(vacated);
+    assert_int_equal(f->t->nrequests, 3);
+}
+
+static void test_identities_with_control_characters_are_refused(void **state)
+{
+    fixture *f = *state;
+    klease_claim claim;
+    klease_error err;
+    const char *bad[] = {"me\nother", "me\tx", "\x7f", "me\xEF\xBF\xBFx"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(klease_ensure_claimed(f->m, bad[i], &f->params, &claim, &err),
+                         KLEASE_EINVAL);
+        assert_non_null(strstr(err.message, "claimant identity"));
+        bool vacated;
+        assert_int_equal(klease_vacate(f->m, bad[i], &vacated, &err), KLEASE_EINVAL);
+    }
+    assert_int_equal(f->t->nrequests, 1);
+}
+
+static void test_every_options_version_up_to_the_current_one_is_accepted(void **state)
+{
+    fixture *f = *state;
+    klease_claim claim;
+    klease_error err;
+    for (int v = 1; v <= KLEASE_CLAIM_PARAMS_VERSION; v++) {
+        klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+        p.version = v;
+        push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_OK);
+    }
+    int bad[] = {0, -1, KLEASE_CLAIM_PARAMS_VERSION + 1};
+    for (size_t i = 0; i < 3; i++) {
+        klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+        p.version = bad[i];
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+        assert_non_null(strstr(err.message, "version"));
+        klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
+        o.version = bad[i];
+        klease_manager *m = NULL;
+        assert_int_equal(klease_manager_init(&m, f->client, NULL, "lease-a", &o, &err),
+                         KLEASE_EINVAL);
+        assert_non_null(strstr(err.message, "version"));
+        assert_null(m);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+        co.version = bad[i];
+        klease_client *c = NULL;
+        assert_int_equal(klease_client_new(&c, &co, &err), KLEASE_EINVAL);
+        assert_non_null(strstr(err.message, "klease_client_options: unknown version"));
+        assert_null(c);
+    }
+    for (int v = 1; v <= KLEASE_CLIENT_OPTIONS_VERSION; v++) {
+        /* Accepted: what fails next is the missing file, not the version. */
+        klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+        co.version = v;
+        co.kubeconfig = "/nonexistent/klease-test-kubeconfig";
+        klease_client *c = NULL;
+        assert_int_equal(klease_client_new(&c, &co, &err), KLEASE_ECONFIG);
+    }
+    for (int v = 1; v <= KLEASE_MANAGER_OPTIONS_VERSION; v++) {
+        klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
+        o.version = v;
+        push_lease(f->t, 200, 12, NULL, 0, 0, 4);
+        klease_manager *m = NULL;
+        assert_int_equal(klease_manager_init(&m, f->client, NULL, "lease-a", &o, &err), KLEASE_OK);
+        klease_manager_free(m);
+    }
+}
+
+static void test_time_left_and_the_margin_check_read_the_claims_deadline(void **state)
+{
+    (void)state;
+    /* These helpers use the system clock: the claim is built on it, and the
+     * bounds leave a whole second for a slow, shared machine. */
+    klease_claim claim;
+    memset(&claim, 0, sizeof claim);
+    snprintf(claim.holder, sizeof claim.holder, "me");
+    claim.deadline_mono_ns = klease__mono_ns(klease__clock_system()) + 10 * S;
+    int64_t left = klease_claim_time_left_ms(&claim);
+    assert_true(left <= 10000 && left > 9000);
+    assert_true(klease_claim_is_current_for_margin(&claim, "me", 0));
+    assert_true(klease_claim_is_current_for_margin(&claim, "me", 8000));
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", 10001));
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", INT64_MAX));
+    assert_true(klease_claim_is_current_for_margin(&claim, "me", -5)); /* as 0 */
+    assert_false(klease_claim_is_current_for_margin(&claim, "other", 0));
+    assert_false(klease_claim_is_current_for_margin(&claim, NULL, 0));
+    claim.holder_truncated = true; /* not representable: never ours */
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", 0));
+    claim.holder_truncated = false;
+    claim.deadline_mono_ns = klease__mono_ns(klease__clock_system()) - 1;
+    assert_int_equal(klease_claim_time_left_ms(&claim), 0);
+    assert_false(klease_claim_is_current_for_margin(&claim, "me", 0));
+    claim.holder[0] = '\0';
+    claim.deadline_mono_ns = klease__mono_ns(klease__clock_system()) + 10 * S;
+    assert_int_equal(klease_claim_time_left_ms(&claim), 0); /* no holder, no claim */
+    assert_int_equal(klease_claim_time_left_ms(NULL), 0);
+    assert_false(klease_claim_is_current_for_margin(NULL, "me", 0));
+}
+
 static void test_every_allocation_failure_in_acquire_renew_vacate_is_enomem(void **state)
 {
     (void)state;
@@ -716,6 +902,12 @@ int main(void)
         I(test_init_creates_a_missing_lease_when_asked),
         I(test_init_loses_a_create_race_gracefully),
         I(test_init_rejects_bad_names_and_options),
+        T(test_a_deleted_lease_is_not_found_whether_or_not_err_is_passed),
+        T(test_holders_with_an_embedded_nul_are_someone_elses_current_claim),
+        T(test_an_over_long_holder_that_starts_with_our_identity_is_not_ours),
+        T(test_identities_with_control_characters_are_refused),
+        T(test_every_options_version_up_to_the_current_one_is_accepted),
+        cmocka_unit_test(test_time_left_and_the_margin_check_read_the_claims_deadline),
         cmocka_unit_test(test_every_allocation_failure_in_acquire_renew_vacate_is_enomem),
     };
     return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
