@@ -6,7 +6,6 @@
  * are written one after the other, each with its HELP and TYPE once and a
  * sample per lease, as the format asks. */
 #include "core/alloc.h"
-#include "core/clock.h"
 #include "core/error.h"
 #include "klease/klease.h"
 
@@ -83,10 +82,8 @@ static void read_sample(const klease_metrics_lease *l, sample *s)
             l->identity != NULL && has_claim && klease_claim_is_current_for(&claim, l->identity);
     }
     s->transitions = claim.transitions;
-    if (s->leading) {
-        int64_t left_ns = claim.deadline_mono_ns - klease__mono_ns(klease__clock_system());
-        s->time_left_s = left_ns > 0 ? (double)left_ns / 1e9 : 0.0;
-    }
+    if (s->leading)
+        s->time_left_s = (double)klease_claim_time_left_ms(&claim) / 1000.0;
 }
 
 typedef enum field {
