@@ -60,6 +60,10 @@ static klease_status load_file(loaded *ld, const char *path, bool must_exist,
     }
     if (e == ENOMEM)
         return klease__fail(err, KLEASE_ENOMEM, "kubeconfig %s: out of memory", path);
+    if (e == EFBIG)
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "kubeconfig %s: larger than the limit of %zu bytes; not parsed", path,
+                            KLEASE__KUBECONFIG_MAX_BYTES);
     if (e != 0)
         return klease__fail(err, KLEASE_ECONFIG, "kubeconfig %s: cannot read: %s", path,
                             klease__file_strerror(e));
@@ -67,6 +71,14 @@ static klease_status load_file(loaded *ld, const char *path, bool must_exist,
     klease__free(buf);
     if (st != KLEASE_OK)
         return st;
+    /* kubectl silently keeps the last value; we keep it too, but say so
+     * once, since a repeated server: or token: is usually a mistake. */
+    if (kc->dups.count > 0)
+        klease__log(log, KLEASE_LOG_WARN,
+                    "kubeconfig %s: key \"%s\" is repeated in the mapping at line %zu; the last "
+                    "value is used, as kubectl does (%zu repeated key%s in the file)",
+                    path, kc->dups.key, kc->dups.line, kc->dups.count,
+                    kc->dups.count == 1 ? "" : "s");
     if ((grown = klease__realloc(ld->docs, (ld->n + 1) * sizeof *grown)) == NULL) {
         klease__kubeconfig_free(kc);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
