@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 static int setup(void **state)
@@ -700,6 +701,88 @@ static void test_a_repeated_key_that_was_anchored_can_still_be_aliased(void **st
     klease__kubeconfig_free(kc);
 }
 
+/* A kubeconfig in a fresh directory whose `field` names a FIFO there. Old
+ * code blocked in open() forever: alarm() turns that into a failure. */
+static void expect_fifo_refused(const char *user_yaml, const char *cluster_yaml, const char *field)
+{
+    char dir[256], path[320], fifo[320], text[2048];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof text,
+             "current-context: c\n"
+             "clusters: [{name: c, cluster: {server: https://h%s}}]\n"
+             "users: [{name: u, user: {%s}}]\n"
+             "contexts: [{name: c, context: {cluster: c, user: u}}]\n",
+             cluster_yaml, user_yaml);
+    write_file(dir, "config", text);
+    snprintf(path, sizeof path, "%s/config", dir);
+    klease_error err;
+    alarm(20);
+    assert_int_equal(load_err(path, NULL, &err), KLEASE_ECONFIG);
+    alarm(0);
+    assert_contains(err.message, field);
+    assert_contains(err.message, "fifo");
+    assert_contains(err.message, "is a FIFO or a pipe, not a regular file");
+    rm_tree(dir);
+}
+
+static void test_a_fifo_as_kubeconfig_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    char dir[256], fifo[320];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    klease_error err;
+    alarm(20);
+    assert_int_equal(load_err(fifo, NULL, &err), KLEASE_ECONFIG);
+    /* The same through $KUBECONFIG, where missing files are skipped. */
+    setenv("KUBECONFIG", fifo, 1);
+    assert_int_equal(load_err(NULL, NULL, &err), KLEASE_ECONFIG);
+    alarm(0);
+    assert_contains(err.message, fifo);
+    assert_contains(err.message, "is a FIFO or a pipe, not a regular file");
+    rm_tree(dir);
+}
+
+static void test_a_fifo_as_token_file_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    expect_fifo_refused("tokenFile: fifo", "", "tokenFile");
+}
+
+static void test_a_fifo_as_client_key_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    expect_fifo_refused("client-certificate: " KC_FIXTURE("client.crt") ", client-key: fifo", "",
+                        "client-key");
+}
+
+static void test_a_fifo_as_certificate_authority_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    expect_fifo_refused("token: t", ", certificate-authority: fifo", "certificate-authority");
+}
+
+static void test_a_device_as_certificate_authority_is_refused(void **state)
+{
+    (void)state;
+    klease_error err;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    /* /dev/zero never ends: without the check it would be read up to the limit. */
+    write_file(dir, "config",
+               "current-context: c\n"
+               "clusters: [{name: c, cluster: {server: https://h, certificate-authority: "
+               "/dev/zero}}]\n"
+               "contexts: [{name: c, context: {cluster: c}}]\n");
+    snprintf(path, sizeof path, "%s/config", dir);
+    assert_int_equal(load_err(path, NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "/dev/zero: is a device, not a regular file");
+    rm_tree(dir);
+}
+
 static void *hooked_malloc(size_t n)
 {
     return klease__malloc(n);
@@ -787,6 +870,12 @@ int main(void)
         cmocka_unit_test_setup(test_aliases_keys_and_anchor_limits, setup),
         cmocka_unit_test_setup(test_a_repeated_key_keeps_the_last_value_as_kubectl_does, setup),
         cmocka_unit_test_setup(test_a_repeated_key_that_was_anchored_can_still_be_aliased, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_kubeconfig_is_refused_without_blocking, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_token_file_is_refused_without_blocking, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_client_key_is_refused_without_blocking, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_certificate_authority_is_refused_without_blocking,
+                               setup),
+        cmocka_unit_test_setup(test_a_device_as_certificate_authority_is_refused, setup),
         cmocka_unit_test_setup(test_allocation_failures_end_in_enomem_without_leaks, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
