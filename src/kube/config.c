@@ -13,6 +13,7 @@
 #include "kube/file.h"
 #include "kube/kubeconfig.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,40 @@ void klease__kube_config_free(klease__kube_config *cfg)
     klease__free(cfg->ns);
     klease__free(cfg->source);
     klease__free(cfg);
+}
+
+const char *klease__credential_text_problem(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' || c == '\n')
+            return "contains a line break (CR or LF), which would add HTTP headers";
+        if (c < 0x20 || c == 0x7f)
+            return "contains a control character";
+    }
+    return NULL;
+}
+
+/* Checks a credential field of a user; NULL fields are unset. */
+static klease_status check_credential(const char *where, const char *field, const char *s,
+                                      klease_error *err)
+{
+    const char *why = s != NULL ? klease__credential_text_problem(s, strlen(s)) : NULL;
+    if (why != NULL)
+        return klease__fail(err, KLEASE_ECONFIG, "%s: %s %s; refused", where, field, why);
+    return KLEASE_OK;
+}
+
+/* A token file's token: its text without surrounding whitespace, as
+ * client-go and kube/credentials.c use it. */
+static const char *token_file_problem(const char *buf, size_t len)
+{
+    while (len > 0 && isspace((unsigned char)buf[len - 1]))
+        len--;
+    size_t skip = 0;
+    while (skip < len && isspace((unsigned char)buf[skip]))
+        skip++;
+    return klease__credential_text_problem(buf + skip, len - skip);
 }
 
 static bool copy(char **dst, const char *src)
@@ -329,13 +364,21 @@ static klease_status fill_user(klease__kube_config *cfg, const klease__kc_user *
         char *tok = NULL;
         size_t len = 0;
         int e = klease__file_read(u->token_file, (size_t)1 << 20, &tok, &len, NULL);
+        const char *why = e == 0 ? token_file_problem(tok, len) : NULL;
         klease__free(tok);
         if (e == ENOMEM)
             return klease__fail(err, KLEASE_ENOMEM, "out of memory");
         if (e != 0)
             return klease__fail(err, KLEASE_ECONFIG, "%s: tokenFile %s: %s", where, u->token_file,
                                 klease__file_strerror(e));
+        if (why != NULL)
+            return klease__fail(err, KLEASE_ECONFIG, "%s: tokenFile %s: the token %s; refused",
+                                where, u->token_file, why);
     }
+    if ((st = check_credential(where, "token:", u->token, err)) != KLEASE_OK ||
+        (st = check_credential(where, "username:", u->username, err)) != KLEASE_OK ||
+        (st = check_credential(where, "password:", u->password, err)) != KLEASE_OK)
+        return st;
     int mode = 0;
     if (u->exec != NULL && (st = check_exec(u, where, &mode, err)) != KLEASE_OK)
         return st;

@@ -783,6 +783,71 @@ static void test_a_device_as_certificate_authority_is_refused(void **state)
     rm_tree(dir);
 }
 
+/* A kubeconfig whose only user has the given fields. */
+static klease_status load_user(const char *user_yaml, const char *token_file_text,
+                               klease_error *err)
+{
+    char dir[256], path[320], text[2048];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(text, sizeof text,
+             "current-context: c\n"
+             "clusters: [{name: c, cluster: {server: https://h}}]\n"
+             "users: [{name: u, user: {%s}}]\n"
+             "contexts: [{name: c, context: {cluster: c, user: u}}]\n",
+             user_yaml);
+    write_file(dir, "config", text);
+    if (token_file_text != NULL)
+        write_file(dir, "token", token_file_text);
+    snprintf(path, sizeof path, "%s/config", dir);
+    klease__config_request req = {.kubeconfig = path, .in_cluster_dir = "/nonexistent/klease-sa"};
+    klease__kube_config *cfg = NULL;
+    klease_status st = klease__kube_config_load(&cfg, &req, NULL, err);
+    assert_true((st == KLEASE_OK) == (cfg != NULL));
+    klease__kube_config_free(cfg);
+    rm_tree(dir);
+    return st;
+}
+
+static void test_a_token_with_a_line_break_is_refused_so_it_cannot_add_headers(void **state)
+{
+    (void)state;
+    klease_error err;
+    assert_int_equal(load_user("token: \"abc\\r\\nX-Injected: yes\"", NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "user \"u\": token: contains a line break");
+    assert_null(strstr(err.message, "X-Injected"));
+    /* A trailing newline in a token file is usual and trimmed; one inside is not. */
+    assert_int_equal(load_user("tokenFile: token", "abc\r\nX-Injected: yes\n", &err),
+                     KLEASE_ECONFIG);
+    assert_contains(err.message, "tokenFile");
+    assert_contains(err.message, "the token contains a line break");
+    assert_int_equal(load_user("token: \"abc\\u0001\"", NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "contains a control character");
+}
+
+static void test_a_user_name_or_password_with_control_characters_is_refused(void **state)
+{
+    (void)state;
+    klease_error err;
+    assert_int_equal(load_user("username: \"u\\nX-Injected: yes\", password: p", NULL, &err),
+                     KLEASE_ECONFIG);
+    assert_contains(err.message, "username: contains a line break");
+    assert_int_equal(load_user("username: u, password: \"p\\r\\nX: y\"", NULL, &err),
+                     KLEASE_ECONFIG);
+    assert_contains(err.message, "password: contains a line break");
+    assert_int_equal(load_user("username: u, password: \"p\\u007f\"", NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "password: contains a control character");
+}
+
+static void test_ordinary_tokens_and_token_files_are_accepted(void **state)
+{
+    (void)state;
+    klease_error err;
+    assert_int_equal(load_user("tokenFile: token", "  eyJhbGciOi.x-y_z~+/=  \n\n", &err),
+                     KLEASE_OK);
+    assert_int_equal(load_user("username: \"user name\", password: \"p@ss w:rd\"", NULL, &err),
+                     KLEASE_OK);
+}
+
 static void *hooked_malloc(size_t n)
 {
     return klease__malloc(n);
@@ -876,6 +941,11 @@ int main(void)
         cmocka_unit_test_setup(test_a_fifo_as_certificate_authority_is_refused_without_blocking,
                                setup),
         cmocka_unit_test_setup(test_a_device_as_certificate_authority_is_refused, setup),
+        cmocka_unit_test_setup(test_a_token_with_a_line_break_is_refused_so_it_cannot_add_headers,
+                               setup),
+        cmocka_unit_test_setup(test_a_user_name_or_password_with_control_characters_is_refused,
+                               setup),
+        cmocka_unit_test_setup(test_ordinary_tokens_and_token_files_are_accepted, setup),
         cmocka_unit_test_setup(test_allocation_failures_end_in_enomem_without_leaks, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
