@@ -172,6 +172,40 @@ const char *klease__credential_text_problem(const char *s, size_t len)
     return NULL;
 }
 
+/* Where the user info of `url` is: [*start, *start + *len) ends with its
+ * '@'. False when there is none. A URL without a scheme ("host:port", which
+ * client-go reads as https) has its authority at the start. */
+static bool find_userinfo(const char *url, size_t *start, size_t *len)
+{
+    const char *sep = strstr(url, "://");
+    const char *auth = sep != NULL ? sep + 3 : url;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + auth_len; p++) {
+        if (*p == '@')
+            at = p; /* the last one: a password may contain '@' unescaped */
+    }
+    if (at == NULL)
+        return false;
+    *start = (size_t)(auth - url);
+    *len = (size_t)(at + 1 - auth);
+    return true;
+}
+
+char *klease__url_redact(const char *url, char *out, size_t size)
+{
+    size_t start = 0, len = 0;
+    if (size == 0)
+        return out;
+    if (url == NULL)
+        url = "";
+    if (!find_userinfo(url, &start, &len))
+        snprintf(out, size, "%s", url);
+    else
+        snprintf(out, size, "%.*sredacted@%s", (int)start, url, url + start + len);
+    return out;
+}
+
 /* Checks a credential field of a user; NULL fields are unset. */
 static klease_status check_credential(const char *where, const char *field, const char *s,
                                       klease_error *err)
@@ -240,10 +274,11 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
                                   const klease__kubeconfig *kc, const klease__logger *log,
                                   klease_error *err)
 {
-    char where[320];
+    char where[320], shown[128];
     snprintf(where, sizeof where, "kubeconfig %s: cluster \"%.64s\"", kc->origin, cl->name);
     if (cl->server == NULL)
         return klease__fail(err, KLEASE_ECONFIG, "%s: server: missing", where);
+    klease__url_redact(cl->server, shown, sizeof shown);
     /* client-go defaults a bare "host:port" to https. */
     bool bare = strstr(cl->server, "://") == NULL;
     size_t len = strlen(cl->server) + (bare ? 8 : 0) + 1;
@@ -251,18 +286,28 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     snprintf(cfg->server, len, "%s%s", bare ? "https://" : "", cl->server);
     if (!has_scheme(cfg->server, "https") && !has_scheme(cfg->server, "http"))
-        return klease__fail(
-            err, KLEASE_ECONFIG,
-            "%s: server \"%.100s\": expected an http:// or https:// URL with a host", where,
-            cl->server);
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "%s: server \"%s\": expected an http:// or https:// URL with a host",
+                            where, shown);
     for (size_t n = strlen(cfg->server); n > 0 && cfg->server[n - 1] == '/'; n--)
         cfg->server[n - 1] = '\0';
+    /* The transport never sends user info from the URL, so it is dropped
+     * here, where it cannot reach a log line, an error or the exec plugin. */
+    size_t ui_start = 0, ui_len = 0;
+    if (find_userinfo(cfg->server, &ui_start, &ui_len)) {
+        memmove(cfg->server + ui_start, cfg->server + ui_start + ui_len,
+                strlen(cfg->server + ui_start + ui_len) + 1);
+        klease__log(log, KLEASE_LOG_WARN,
+                    "%s: server \"%s\": user info in the URL is ignored (put credentials in the "
+                    "user's username and password)",
+                    where, shown);
+    }
 
     if (cl->proxy_url != NULL && !has_scheme(cl->proxy_url, "http") &&
         !has_scheme(cl->proxy_url, "https") && !has_scheme(cl->proxy_url, "socks5"))
         return klease__fail(err, KLEASE_ECONFIG,
-                            "%s: proxy-url \"%.100s\": the scheme must be http, https or socks5",
-                            where, cl->proxy_url);
+                            "%s: proxy-url \"%s\": the scheme must be http, https or socks5", where,
+                            klease__url_redact(cl->proxy_url, shown, sizeof shown));
     if (!copy(&cfg->proxy_url, cl->proxy_url) || !copy(&cfg->tls_server_name, cl->tls_server_name))
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
 

@@ -71,4 +71,10 @@ void klease__kube_config_free(klease__kube_config *cfg);
  * wherever it comes from. Static string. */
 const char *klease__credential_text_problem(const char *s, size_t len);
 
+/* Copies `url` into `out` (`size` bytes, always NUL-terminated, cut if
+ * needed) with its user info ("user:password@") replaced by "redacted@".
+ * Every URL that may reach a log line or an error message goes through
+ * this. Returns `out`. */
+char *klease__url_redact(const char *url, char *out, size_t size);
+
 #endif

@@ -848,6 +848,42 @@ static void test_ordinary_tokens_and_token_files_are_accepted(void **state)
                      KLEASE_OK);
 }
 
+static void test_url_redaction_hides_user_info_and_nothing_else(void **state)
+{
+    (void)state;
+    char out[128];
+    assert_string_equal(klease__url_redact("https://u:SECRET@h:6443/p", out, sizeof out),
+                        "https://redacted@h:6443/p");
+    assert_string_equal(klease__url_redact("https://u:p@ss@h", out, sizeof out),
+                        "https://redacted@h");
+    assert_string_equal(klease__url_redact("SECRET@h:6443", out, sizeof out), "redacted@h:6443");
+    assert_string_equal(klease__url_redact("https://h/a@b?c@d#e@f", out, sizeof out),
+                        "https://h/a@b?c@d#e@f");
+    assert_string_equal(klease__url_redact(NULL, out, sizeof out), "");
+    assert_string_equal(klease__url_redact("https://u:SECRET@h", out, 12), "https://red");
+}
+
+static void test_a_server_url_with_user_info_loads_without_it(void **state)
+{
+    (void)state;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    write_file(
+        dir, "config",
+        "current-context: c\n"
+        "clusters: [{name: c, cluster: {server: \"https://u:SECRET@h.example.com:6443/\"}}]\n"
+        "contexts: [{name: c, context: {cluster: c}}]\n");
+    snprintf(path, sizeof path, "%s/config", dir);
+    log_capture lc = {0};
+    klease__kube_config *cfg = load_ok_log(path, NULL, &lc);
+    assert_string_equal(cfg->server, "https://h.example.com:6443");
+    assert_int_equal(lc.warnings, 1);
+    assert_contains(lc.last, "https://redacted@h.example.com:6443");
+    assert_null(strstr(lc.last, "SECRET"));
+    klease__kube_config_free(cfg);
+    rm_tree(dir);
+}
+
 static void *hooked_malloc(size_t n)
 {
     return klease__malloc(n);
@@ -946,6 +982,8 @@ int main(void)
         cmocka_unit_test_setup(test_a_user_name_or_password_with_control_characters_is_refused,
                                setup),
         cmocka_unit_test_setup(test_ordinary_tokens_and_token_files_are_accepted, setup),
+        cmocka_unit_test_setup(test_url_redaction_hides_user_info_and_nothing_else, setup),
+        cmocka_unit_test_setup(test_a_server_url_with_user_info_loads_without_it, setup),
         cmocka_unit_test_setup(test_allocation_failures_end_in_enomem_without_leaks, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
