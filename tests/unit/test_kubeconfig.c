@@ -687,6 +687,16 @@ static void test_a_repeated_key_keeps_the_last_value_as_kubectl_does(void **stat
     rm_tree(dir);
 }
 
+static void test_repeated_keys_next_to_anchors_and_aliases_keep_the_last_value(void **state)
+{
+    (void)state;
+    klease__kube_config *cfg = load_ok(KC_FIXTURE("duplicate_keys.yaml"), NULL);
+    assert_string_equal(cfg->server, "https://last.example.com");
+    assert_string_equal(cfg->token, "last");
+    assert_string_equal(cfg->ns, "last");
+    klease__kube_config_free(cfg);
+}
+
 static void test_a_repeated_key_that_was_anchored_can_still_be_aliased(void **state)
 {
     (void)state;
@@ -924,6 +934,8 @@ static void test_allocation_failures_end_in_enomem_without_leaks(void **state)
     run_alloc_failures(KC_FIXTURE("full.yaml"), NULL);
     run_alloc_failures(KC_FIXTURE("exec_v1.yaml"), NULL);
     run_alloc_failures(KC_FIXTURE("files.yaml"), NULL);
+    run_alloc_failures(KC_FIXTURE("anchors.yaml"), NULL);
+    run_alloc_failures(KC_FIXTURE("duplicate_keys.yaml"), NULL);
     run_alloc_failures(NULL, KC_FIXTURE("merge_a.yaml") ":" KC_FIXTURE("merge_b.yaml"));
 }
 
@@ -971,6 +983,8 @@ int main(void)
         cmocka_unit_test_setup(test_aliases_keys_and_anchor_limits, setup),
         cmocka_unit_test_setup(test_a_repeated_key_keeps_the_last_value_as_kubectl_does, setup),
         cmocka_unit_test_setup(test_a_repeated_key_that_was_anchored_can_still_be_aliased, setup),
+        cmocka_unit_test_setup(test_repeated_keys_next_to_anchors_and_aliases_keep_the_last_value,
+                               setup),
         cmocka_unit_test_setup(test_a_fifo_as_kubeconfig_is_refused_without_blocking, setup),
         cmocka_unit_test_setup(test_a_fifo_as_token_file_is_refused_without_blocking, setup),
         cmocka_unit_test_setup(test_a_fifo_as_client_key_is_refused_without_blocking, setup),
