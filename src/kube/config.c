@@ -14,6 +14,7 @@
 #include "kube/kubeconfig.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,6 +309,19 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
         return klease__fail(err, KLEASE_ECONFIG,
                             "%s: proxy-url \"%s\": the scheme must be http, https or socks5", where,
                             klease__url_redact(cl->proxy_url, shown, sizeof shown));
+    if (cl->proxy_url != NULL) {
+        /* libcurl quotes a proxy URL it cannot parse in its error message,
+         * user info and all: refuse such a URL here, where it is redacted. */
+        CURLU *u = curl_url();
+        if (u == NULL)
+            return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+        CURLUcode rc = curl_url_set(u, CURLUPART_URL, cl->proxy_url, CURLU_NON_SUPPORT_SCHEME);
+        curl_url_cleanup(u);
+        if (rc != CURLUE_OK)
+            return klease__fail(err, KLEASE_ECONFIG, "%s: proxy-url \"%s\": not a valid URL (%s)",
+                                where, klease__url_redact(cl->proxy_url, shown, sizeof shown),
+                                curl_url_strerror(rc));
+    }
     if (!copy(&cfg->proxy_url, cl->proxy_url) || !copy(&cfg->tls_server_name, cl->tls_server_name))
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
 

@@ -194,6 +194,12 @@ static void test_user_info_in_a_server_url_never_reaches_a_log_line_or_an_error(
     assert_int_not_equal(use_client(path, &l, &err), KLEASE_OK);
     write_url_kubeconfig(sim, path, ksim_url(sim), "gopher://pu:SECRET@127.0.0.1:1");
     assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    /* libcurl would quote these in its error message. */
+    write_url_kubeconfig(sim, path, ksim_url(sim), "http://pu:SECRET@[bad");
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    write_url_kubeconfig(sim, path, ksim_url(sim), "\"http://pu:SECRET@bad host\"");
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    assert_non_null(strstr(err.message, "redacted@bad host"));
     if (l.leaks > 0)
         fail_msg("%d line(s) show the secret, e.g. \"%s\"", l.leaks, l.leaked);
     ksim_stop(sim);
