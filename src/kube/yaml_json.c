@@ -321,8 +321,10 @@ static bool drop_repeated_keys(builder *b, frame *f)
     return ok;
 }
 
-static bool on_end(builder *b)
+static bool on_end(builder *b, const yaml_event_t *e)
 {
+    if (b->depth == 0)
+        return fail(b, e, "a collection ends that never started"); /* libyaml never does this */
     frame f = b->stack[--b->depth];
     if (cJSON_IsObject(f.node) && !drop_repeated_keys(b, &f)) {
         cJSON_Delete(f.node);
@@ -354,7 +356,7 @@ static bool on_event(builder *b, const yaml_event_t *e, bool *done)
     case YAML_SEQUENCE_START_EVENT: return on_start(b, e, false);
     case YAML_MAPPING_START_EVENT: return on_start(b, e, true);
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT: return on_end(b);
+    case YAML_MAPPING_END_EVENT: return on_end(b, e);
     case YAML_DOCUMENT_END_EVENT:
     case YAML_STREAM_END_EVENT: *done = true; return true;
     default: return true;
