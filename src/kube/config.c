@@ -13,6 +13,8 @@
 #include "kube/file.h"
 #include "kube/kubeconfig.h"
 
+#include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,10 @@ static klease_status load_file(loaded *ld, const char *path, bool must_exist,
     }
     if (e == ENOMEM)
         return klease__fail(err, KLEASE_ENOMEM, "kubeconfig %s: out of memory", path);
+    if (e == EFBIG)
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "kubeconfig %s: larger than the limit of %zu bytes; not parsed", path,
+                            KLEASE__KUBECONFIG_MAX_BYTES);
     if (e != 0)
         return klease__fail(err, KLEASE_ECONFIG, "kubeconfig %s: cannot read: %s", path,
                             klease__file_strerror(e));
@@ -67,6 +73,14 @@ static klease_status load_file(loaded *ld, const char *path, bool must_exist,
     klease__free(buf);
     if (st != KLEASE_OK)
         return st;
+    /* kubectl silently keeps the last value; we keep it too, but say so
+     * once, since a repeated server: or token: is usually a mistake. */
+    if (kc->dups.count > 0)
+        klease__log(log, KLEASE_LOG_WARN,
+                    "kubeconfig %s: key \"%s\" is repeated in the mapping at line %zu; the last "
+                    "value is used, as kubectl does (%zu repeated key%s in the file)",
+                    path, kc->dups.key, kc->dups.line, kc->dups.count,
+                    kc->dups.count == 1 ? "" : "s");
     if ((grown = klease__realloc(ld->docs, (ld->n + 1) * sizeof *grown)) == NULL) {
         klease__kubeconfig_free(kc);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
@@ -147,6 +161,74 @@ void klease__kube_config_free(klease__kube_config *cfg)
     klease__free(cfg);
 }
 
+const char *klease__credential_text_problem(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' || c == '\n')
+            return "contains a line break (CR or LF), which would add HTTP headers";
+        if (c < 0x20 || c == 0x7f)
+            return "contains a control character";
+    }
+    return NULL;
+}
+
+/* Where the user info of `url` is: [*start, *start + *len) ends with its
+ * '@'. False when there is none. A URL without a scheme ("host:port", which
+ * client-go reads as https) has its authority at the start. */
+static bool find_userinfo(const char *url, size_t *start, size_t *len)
+{
+    const char *sep = strstr(url, "://");
+    const char *auth = sep != NULL ? sep + 3 : url;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + auth_len; p++) {
+        if (*p == '@')
+            at = p; /* the last one: a password may contain '@' unescaped */
+    }
+    if (at == NULL)
+        return false;
+    *start = (size_t)(auth - url);
+    *len = (size_t)(at + 1 - auth);
+    return true;
+}
+
+char *klease__url_redact(const char *url, char *out, size_t size)
+{
+    size_t start = 0, len = 0;
+    if (size == 0)
+        return out;
+    if (url == NULL)
+        url = "";
+    if (!find_userinfo(url, &start, &len))
+        snprintf(out, size, "%s", url);
+    else
+        snprintf(out, size, "%.*sredacted@%s", (int)start, url, url + start + len);
+    return out;
+}
+
+/* Checks a credential field of a user; NULL fields are unset. */
+static klease_status check_credential(const char *where, const char *field, const char *s,
+                                      klease_error *err)
+{
+    const char *why = s != NULL ? klease__credential_text_problem(s, strlen(s)) : NULL;
+    if (why != NULL)
+        return klease__fail(err, KLEASE_ECONFIG, "%s: %s %s; refused", where, field, why);
+    return KLEASE_OK;
+}
+
+/* A token file's token: its text without surrounding whitespace, as
+ * client-go and kube/credentials.c use it. */
+static const char *token_file_problem(const char *buf, size_t len)
+{
+    while (len > 0 && isspace((unsigned char)buf[len - 1]))
+        len--;
+    size_t skip = 0;
+    while (skip < len && isspace((unsigned char)buf[skip]))
+        skip++;
+    return klease__credential_text_problem(buf + skip, len - skip);
+}
+
 static bool copy(char **dst, const char *src)
 {
     return src == NULL || (*dst = klease__strdup(src)) != NULL;
@@ -193,10 +275,11 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
                                   const klease__kubeconfig *kc, const klease__logger *log,
                                   klease_error *err)
 {
-    char where[320];
+    char where[320], shown[128];
     snprintf(where, sizeof where, "kubeconfig %s: cluster \"%.64s\"", kc->origin, cl->name);
     if (cl->server == NULL)
         return klease__fail(err, KLEASE_ECONFIG, "%s: server: missing", where);
+    klease__url_redact(cl->server, shown, sizeof shown);
     /* client-go defaults a bare "host:port" to https. */
     bool bare = strstr(cl->server, "://") == NULL;
     size_t len = strlen(cl->server) + (bare ? 8 : 0) + 1;
@@ -204,18 +287,41 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     snprintf(cfg->server, len, "%s%s", bare ? "https://" : "", cl->server);
     if (!has_scheme(cfg->server, "https") && !has_scheme(cfg->server, "http"))
-        return klease__fail(
-            err, KLEASE_ECONFIG,
-            "%s: server \"%.100s\": expected an http:// or https:// URL with a host", where,
-            cl->server);
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "%s: server \"%s\": expected an http:// or https:// URL with a host",
+                            where, shown);
     for (size_t n = strlen(cfg->server); n > 0 && cfg->server[n - 1] == '/'; n--)
         cfg->server[n - 1] = '\0';
+    /* The transport never sends user info from the URL, so it is dropped
+     * here, where it cannot reach a log line, an error or the exec plugin. */
+    size_t ui_start = 0, ui_len = 0;
+    if (find_userinfo(cfg->server, &ui_start, &ui_len)) {
+        memmove(cfg->server + ui_start, cfg->server + ui_start + ui_len,
+                strlen(cfg->server + ui_start + ui_len) + 1);
+        klease__log(log, KLEASE_LOG_WARN,
+                    "%s: server \"%s\": user info in the URL is ignored (put credentials in the "
+                    "user's username and password)",
+                    where, shown);
+    }
 
     if (cl->proxy_url != NULL && !has_scheme(cl->proxy_url, "http") &&
         !has_scheme(cl->proxy_url, "https") && !has_scheme(cl->proxy_url, "socks5"))
         return klease__fail(err, KLEASE_ECONFIG,
-                            "%s: proxy-url \"%.100s\": the scheme must be http, https or socks5",
-                            where, cl->proxy_url);
+                            "%s: proxy-url \"%s\": the scheme must be http, https or socks5", where,
+                            klease__url_redact(cl->proxy_url, shown, sizeof shown));
+    if (cl->proxy_url != NULL) {
+        /* libcurl quotes a proxy URL it cannot parse in its error message,
+         * user info and all: refuse such a URL here, where it is redacted. */
+        CURLU *u = curl_url();
+        if (u == NULL)
+            return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+        CURLUcode rc = curl_url_set(u, CURLUPART_URL, cl->proxy_url, CURLU_NON_SUPPORT_SCHEME);
+        curl_url_cleanup(u);
+        if (rc != CURLUE_OK)
+            return klease__fail(err, KLEASE_ECONFIG, "%s: proxy-url \"%s\": not a valid URL (%s)",
+                                where, klease__url_redact(cl->proxy_url, shown, sizeof shown),
+                                curl_url_strerror(rc));
+    }
     if (!copy(&cfg->proxy_url, cl->proxy_url) || !copy(&cfg->tls_server_name, cl->tls_server_name))
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
 
@@ -317,13 +423,21 @@ static klease_status fill_user(klease__kube_config *cfg, const klease__kc_user *
         char *tok = NULL;
         size_t len = 0;
         int e = klease__file_read(u->token_file, (size_t)1 << 20, &tok, &len, NULL);
+        const char *why = e == 0 ? token_file_problem(tok, len) : NULL;
         klease__free(tok);
         if (e == ENOMEM)
             return klease__fail(err, KLEASE_ENOMEM, "out of memory");
         if (e != 0)
             return klease__fail(err, KLEASE_ECONFIG, "%s: tokenFile %s: %s", where, u->token_file,
                                 klease__file_strerror(e));
+        if (why != NULL)
+            return klease__fail(err, KLEASE_ECONFIG, "%s: tokenFile %s: the token %s; refused",
+                                where, u->token_file, why);
     }
+    if ((st = check_credential(where, "token:", u->token, err)) != KLEASE_OK ||
+        (st = check_credential(where, "username:", u->username, err)) != KLEASE_OK ||
+        (st = check_credential(where, "password:", u->password, err)) != KLEASE_OK)
+        return st;
     int mode = 0;
     if (u->exec != NULL && (st = check_exec(u, where, &mode, err)) != KLEASE_OK)
         return st;

@@ -64,4 +64,17 @@ klease_status klease__kube_config_load(klease__kube_config **out, const klease__
 
 void klease__kube_config_free(klease__kube_config *cfg);
 
+/* Why `s` (`len` bytes) cannot go into an HTTP header as a credential, or
+ * NULL when it can. Control characters are refused: a CR or LF in a token
+ * would end the Authorization header and start one of the sender's
+ * choosing. Every token, user name and password is checked with this,
+ * wherever it comes from. Static string. */
+const char *klease__credential_text_problem(const char *s, size_t len);
+
+/* Copies `url` into `out` (`size` bytes, always NUL-terminated, cut if
+ * needed) with its user info ("user:password@") replaced by "redacted@".
+ * Every URL that may reach a log line or an error message goes through
+ * this. Returns `out`. */
+char *klease__url_redact(const char *url, char *out, size_t size);
+
 #endif

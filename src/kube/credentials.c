@@ -145,6 +145,7 @@ static klease_status refresh_token_file(klease__credentials *c, klease_error *er
     char *buf = NULL;
     size_t len = 0;
     const char *why = NULL;
+    klease_status bad_text = KLEASE_EAUTH;
     int e = klease__file_read(c->token_file, TOKEN_FILE_MAX, &buf, &len, &st);
     if (e == ENOMEM)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
@@ -160,6 +161,8 @@ static klease_status refresh_token_file(klease__credentials *c, klease_error *er
         memmove(buf, buf + skip, len - skip + 1);
         if (buf[0] == '\0')
             why = "the file is empty";
+        else if ((why = klease__credential_text_problem(buf, len - skip)) != NULL)
+            bad_text = KLEASE_ECONFIG;
     }
     if (why != NULL) {
         klease__free(buf);
@@ -171,7 +174,7 @@ static klease_status refresh_token_file(klease__credentials *c, klease_error *er
                         c->token_file, why, c->file_token != NULL ? "previous" : "static");
             return KLEASE_OK;
         }
-        return klease__fail(err, KLEASE_EAUTH, "token file %s: %s", c->token_file, why);
+        return klease__fail(err, bad_text, "token file %s: %s", c->token_file, why);
     }
     if (!same_text(buf, c->file_token)) {
         klease__free(c->file_token);

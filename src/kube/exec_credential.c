@@ -181,6 +181,9 @@ klease_status klease__exec_credential_parse(const char *buf, size_t len, const c
         what = "the ExecCredential has only one of clientCertificateData and clientKeyData";
     else if (token == NULL && cert == NULL)
         what = "the ExecCredential has neither a token nor a client certificate and key";
+    else if (token != NULL && klease__credential_text_problem(token, strlen(token)) != NULL)
+        st = klease__fail(err, KLEASE_EAUTH, "status.token %s; refused",
+                          klease__credential_text_problem(token, strlen(token)));
     if (what != NULL)
         st = klease__fail(err, KLEASE_EAUTH, "%s", what);
     if (st != KLEASE_OK)

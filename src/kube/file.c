@@ -1,5 +1,7 @@
 /* Whole-file reads with a size cap, so a wrong path (a device, a huge log)
- * cannot make the library allocate without bound. */
+ * cannot make the library allocate without bound, and only of regular
+ * files, so a FIFO or a device cannot block it forever. This is the one
+ * place the library reads a file. */
 #include "kube/file.h"
 
 #include "core/alloc.h"
@@ -17,15 +19,22 @@ int klease__file_read(const char *path, size_t max, char **out, size_t *out_len,
     size_t cap = 0;
     struct stat sb;
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer, forever. Reads of regular files ignore it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return errno;
     if (fstat(fd, &sb) != 0) {
         e = errno;
         goto out;
     }
-    if (S_ISDIR(sb.st_mode)) {
-        e = EISDIR;
+    /* A pipe (including /dev/fd/N from a shell's <(...)) can be read only
+     * once and may block, a device may never end: refuse them all. */
+    if (!S_ISREG(sb.st_mode)) {
+        e = S_ISDIR(sb.st_mode)    ? EISDIR
+            : S_ISFIFO(sb.st_mode) ? ESPIPE
+            : S_ISSOCK(sb.st_mode) ? ENXIO
+                                   : ENODEV;
         goto out;
     }
     /* Start from the size fstat reports but keep reading to EOF: files in
@@ -76,6 +85,9 @@ const char *klease__file_strerror(int e)
     switch (e) {
     case EFBIG: return "file is larger than the limit";
     case EISDIR: return "is a directory";
+    case ESPIPE: return "is a FIFO or a pipe, not a regular file";
+    case ENXIO: return "is a socket, not a regular file";
+    case ENODEV: return "is a device, not a regular file";
     case ENOMEM: return "out of memory";
     default: return strerror(e);
     }

@@ -125,6 +125,14 @@ klease_status klease__incluster_load(klease__kube_config **out, const char *dir,
                           cfg->token_file, e != 0 ? klease__file_strerror(e) : "the file is empty");
         goto out;
     }
+    trim(token);
+    const char *why = klease__credential_text_problem(token, strlen(token));
+    if (why != NULL) {
+        st = klease__fail(err, KLEASE_ECONFIG,
+                          "in-cluster config: service-account token %s: the token %s; refused",
+                          cfg->token_file, why);
+        goto out;
+    }
 
     /* client-go logs a missing or unreadable CA and carries on with the
      * system trust store; so do we. */

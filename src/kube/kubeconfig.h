@@ -5,6 +5,7 @@
 #define KLEASE_KUBE_KUBECONFIG_H
 
 #include "kube/config.h"
+#include "kube/yaml_json.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,6 +61,7 @@ typedef struct klease__kubeconfig {
     size_t n_users;
     klease__kc_context *contexts;
     size_t n_contexts;
+    klease__yaml_dups dups; /* repeated keys, of which the last value was kept */
 } klease__kubeconfig;
 
 /* Parses one kubeconfig held in `buf` (`len` bytes, no NUL needed). `origin`

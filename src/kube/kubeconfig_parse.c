@@ -429,7 +429,7 @@ klease_status klease__kubeconfig_parse(const char *buf, size_t len, const char *
                           KLEASE__KUBECONFIG_MAX_BYTES);
         goto out;
     }
-    if ((st = klease__yaml_to_json(buf, len, label, &root, err)) != KLEASE_OK)
+    if ((st = klease__yaml_to_json(buf, len, label, &root, &kc->dups, err)) != KLEASE_OK)
         goto out;
     if (root == NULL)
         goto done; /* empty: contributes nothing, like client-go */

@@ -75,6 +75,17 @@ for t in '2026-11-23T18:00:00.000000Z' '2026-11-23T18:00:00Z' '2026-11-23T18:00:
 done
 
 cp "$root"/tests/fixtures/kubeconfig/*.yaml "$out/kubeconfig/"
+# Nesting either side of the depth limit (see fuzz_kubeconfig.c for the
+# 0xf0 prefix), repeated keys, control characters in credentials and user
+# info in the server URL.
+k="$out/kubeconfig"
+printf '\xf3\x001' >"$k/nest-flow-64"
+printf '\xf3\x01v' >"$k/nest-map-64"
+printf '\xff\x02x' >"$k/nest-block-160"
+printf '\xf0\x00[[1, {a: &x b}], *x]' >"$k/nest-flow-alias"
+printf 'current-context: a\ncurrent-context: b\nclusters:\n- name: c\n  cluster: {server: https://h, server: https://i}\n' >"$k/duplicate-keys"
+printf 'users:\n- name: u\n  user: {token: "abc\\r\\nX-Injected: yes", username: "u\\n", password: "p\\u007f"}\n' >"$k/control-char-token"
+printf 'clusters:\n- name: c\n  cluster: {server: "https://u:SECRET@h:6443"}\n' >"$k/server-userinfo"
 
 sh "$root/tests/fixtures/exec/token.sh" 2>/dev/null >"$out/exec_credential/token"
 PLUGIN_EXPIRY=2030-01-01T00:00:00Z sh "$root/tests/fixtures/exec/token.sh" 2>/dev/null \

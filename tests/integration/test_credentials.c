@@ -6,6 +6,8 @@
 #include "cmocka_wrap.h"
 
 #include "itest.h"
+#include "core/alloc.h"
+#include "kube/base64.h"
 #include "kube/lease_api.h"
 
 #include <stdio.h>
@@ -98,11 +100,117 @@ static void test_an_exec_plugin_is_run_again_after_a_401(void **state)
     ksim_stop(sim);
 }
 
+/* Every log line, at every level, and a count of those naming SECRET. */
+typedef struct leak_log {
+    int lines;
+    int leaks;
+    char leaked[512];
+} leak_log;
+
+static void note_line(leak_log *l, const char *text)
+{
+    if (strstr(text, "SECRET") != NULL && l->leaks++ == 0)
+        snprintf(l->leaked, sizeof l->leaked, "%s", text);
+}
+
+static void leak_log_fn(void *user, klease_log_level level, const char *msg)
+{
+    (void)level;
+    leak_log *l = user;
+    l->lines++;
+    note_line(l, msg);
+}
+
+/* Writes a kubeconfig for the simulator whose server URL is `server` and
+ * whose proxy-url is `proxy` (NULL: none). */
+static void write_url_kubeconfig(ksim *sim, const char *path, const char *server, const char *proxy)
+{
+    const char *ca = ksim_ca_pem(sim);
+    char *ca64 = klease__base64_encode(ca, strlen(ca));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_non_null(ca64);
+    fprintf(f,
+            "current-context: sim\n"
+            "clusters:\n- name: sim\n  cluster:\n    server: %s\n"
+            "    certificate-authority-data: %s\n%s%s%s"
+            "users:\n- name: u\n  user:\n    token: %s\n"
+            "contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: u\n",
+            server, ca64, proxy != NULL ? "    proxy-url: " : "", proxy != NULL ? proxy : "",
+            proxy != NULL ? "\n" : "", ksim_admin_token(sim));
+    fclose(f);
+    klease__free(ca64);
+}
+
+/* Creates a client from `path` with every log line captured, makes one
+ * call, and returns the status of whichever step failed. */
+static klease_status use_client(const char *path, leak_log *l, klease_error *err)
+{
+    klease_client_options opts = KLEASE_CLIENT_OPTIONS_INIT;
+    opts.kubeconfig = path;
+    opts.log_fn = leak_log_fn;
+    opts.log_user = l;
+    opts.log_level = KLEASE_LOG_DEBUG;
+    opts.request_timeout_ms = 5000;
+    klease_client *c = NULL;
+    klease_status st = klease_client_new(&c, &opts, err);
+    if (st == KLEASE_OK) {
+        note_line(l, klease_client_server(c));
+        st = get(c, err);
+    }
+    if (st != KLEASE_OK && st != KLEASE_ENOTFOUND)
+        note_line(l, err->message);
+    klease_client_free(c);
+    return st;
+}
+
+static void test_user_info_in_a_server_url_never_reaches_a_log_line_or_an_error(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    char path[1024], url[512];
+    snprintf(path, sizeof path, "%s/kubeconfig-userinfo", ksim_workdir(sim));
+    const char *host = ksim_url(sim) + strlen("https://");
+    leak_log l = {0};
+    klease_error err;
+
+    /* The URL works (its user info is not what authenticates us)... */
+    snprintf(url, sizeof url, "https://u:SECRET@%s", host);
+    write_url_kubeconfig(sim, path, url, NULL);
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ENOTFOUND);
+    assert_true(l.lines > 0); /* debug lines name the server */
+    /* ...and without a scheme, which client-go reads as https. */
+    snprintf(url, sizeof url, "SECRET@%s", host);
+    write_url_kubeconfig(sim, path, url, NULL);
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ENOTFOUND);
+    /* A URL the config refuses, and one the transport fails to reach. */
+    write_url_kubeconfig(sim, path, "ftp://u:SECRET@example.com", NULL);
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    assert_non_null(strstr(err.message, "redacted@example.com"));
+    write_url_kubeconfig(sim, path, "https://u:SECRET@127.0.0.1:1", NULL);
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ETRANSPORT);
+    /* A proxy's user info is used (to log in to the proxy), never shown. */
+    write_url_kubeconfig(sim, path, ksim_url(sim), "http://pu:SECRET@127.0.0.1:1");
+    assert_int_not_equal(use_client(path, &l, &err), KLEASE_OK);
+    write_url_kubeconfig(sim, path, ksim_url(sim), "gopher://pu:SECRET@127.0.0.1:1");
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    /* libcurl would quote these in its error message. */
+    write_url_kubeconfig(sim, path, ksim_url(sim), "http://pu:SECRET@[bad");
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    write_url_kubeconfig(sim, path, ksim_url(sim), "\"http://pu:SECRET@bad host\"");
+    assert_int_equal(use_client(path, &l, &err), KLEASE_ECONFIG);
+    assert_non_null(strstr(err.message, "redacted@bad host"));
+    if (l.leaks > 0)
+        fail_msg("%d line(s) show the secret, e.g. \"%s\"", l.leaks, l.leaked);
+    ksim_stop(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_rotating_token_file_is_followed),
         cmocka_unit_test(test_an_exec_plugin_is_run_again_after_a_401),
+        cmocka_unit_test(test_user_info_in_a_server_url_never_reaches_a_log_line_or_an_error),
     };
     return cmocka_run_group_tests_name("credentials", tests, NULL, NULL);
 }

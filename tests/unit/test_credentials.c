@@ -194,6 +194,36 @@ static void test_unreadable_token_file_without_a_previous_token_is_eauth(void **
     klease__credentials_free(c);
 }
 
+static void test_a_rotated_token_with_a_line_break_is_never_sent(void **state)
+{
+    fixture *f = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/token", f->dir);
+    write_file(f->dir, "token", "good-token\n");
+    klease__kube_config cfg = {.token_file = path};
+    klease__credentials *c = make(f, &cfg);
+    klease__auth a = get_ok(c);
+    klease__auth_clear(&a);
+    /* Rewritten in place with a header smuggled in: the last good token stays. */
+    write_file(f->dir, "token", "evil\r\nX-Injected: yes\n");
+    klease__credentials_unauthorized(c, 1); /* forces a full re-read */
+    a = get_ok(c);
+    assert_string_equal(a.bearer_token, "good-token");
+    assert_int_equal(f->lc.warnings, 1);
+    assert_non_null(strstr(f->lc.last, "line break"));
+    klease__auth_clear(&a);
+    klease__credentials_free(c);
+
+    /* Without a previous token it is a configuration error. */
+    cfg = (klease__kube_config){.token_file = path};
+    c = make(f, &cfg);
+    klease_error err;
+    assert_int_equal(klease__credentials_get(c, &a, &err), KLEASE_ECONFIG);
+    assert_null(a.bearer_token);
+    assert_non_null(strstr(err.message, "line break"));
+    klease__credentials_free(c);
+}
+
 static void test_exec_token_is_cached_until_expiry_then_fetched_again(void **state)
 {
     fixture *f = *state;
@@ -362,6 +392,7 @@ int main(void)
         T(test_token_file_is_re_read_whenever_it_changes),
         T(test_vanished_token_file_keeps_the_last_good_token),
         T(test_unreadable_token_file_without_a_previous_token_is_eauth),
+        T(test_a_rotated_token_with_a_line_break_is_never_sent),
         T(test_exec_token_is_cached_until_expiry_then_fetched_again),
         T(test_a_401_forces_exactly_one_new_plugin_run),
         T(test_exec_client_certificate_is_presented),

@@ -332,6 +332,19 @@ static void test_exec_credential_parser_rejects_incomplete_results(void **state)
     }
 }
 
+static void test_exec_credential_token_with_a_line_break_is_refused(void **state)
+{
+    (void)state;
+    klease__exec_result r;
+    klease_error err;
+    assert_int_equal(parse("{\"kind\":\"ExecCredential\",\"apiVersion\":\"" KLEASE__EXEC_API_V1
+                           "\",\"status\":{\"token\":\"abc\\r\\nX-Injected: yes\"}}",
+                           &r, &err),
+                     KLEASE_EAUTH);
+    assert_contains(err.message, "status.token contains a line break");
+    assert_null(r.token);
+}
+
 static void test_exec_credential_parser_accepts_token_and_cert_together(void **state)
 {
     (void)state;
@@ -367,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup(test_command_from_a_kubeconfig_runs_relative_to_it, setup),
         cmocka_unit_test_setup(test_exec_credential_parser_rejects_incomplete_results, setup),
         cmocka_unit_test_setup(test_exec_credential_parser_accepts_token_and_cert_together, setup),
+        cmocka_unit_test_setup(test_exec_credential_token_with_a_line_break_is_refused, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

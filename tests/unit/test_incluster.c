@@ -124,6 +124,17 @@ static void test_missing_or_empty_token_is_a_config_error(void **state)
     assert_false(klease__incluster_possible(f->dir));
 }
 
+static void test_a_service_account_token_with_a_line_break_is_refused(void **state)
+{
+    fixture *f = *state;
+    klease__kube_config *cfg = NULL;
+    klease_error err;
+    write_file(f->dir, "token", "sa\r\nX-Injected: yes\n");
+    assert_int_equal(klease__incluster_load(&cfg, f->dir, NULL, &err), KLEASE_ECONFIG);
+    assert_null(cfg);
+    assert_non_null(strstr(err.message, "/token: the token contains a line break"));
+}
+
 static void test_bad_or_missing_service_env_is_a_config_error(void **state)
 {
     fixture *f = *state;
@@ -213,6 +224,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_or_empty_token_is_a_config_error, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_service_account_token_with_a_line_break_is_refused,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_or_missing_service_env_is_a_config_error, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

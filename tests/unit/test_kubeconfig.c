@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 static int setup(void **state)
@@ -490,6 +491,409 @@ static void test_alias_bomb_is_refused_quickly(void **state)
     assert_true(b.tv_sec - a.tv_sec < 20);
 }
 
+/* "a: " + n openers + "1" + n closers: flow nesting, where libyaml's
+ * scanner is quadratic in the depth. */
+static char *nested_flow(size_t n, const char *open, char close, size_t *len)
+{
+    size_t olen = strlen(open);
+    char *buf = malloc((olen + 1) * n + 16);
+    assert_non_null(buf);
+    size_t k = (size_t)snprintf(buf, 16, "a: ");
+    for (size_t i = 0; i < n; i++, k += olen)
+        memcpy(buf + k, open, olen);
+    buf[k++] = '1';
+    memset(buf + k, close, n);
+    k += n;
+    buf[k++] = '\n';
+    buf[k] = '\0';
+    *len = k;
+    return buf;
+}
+
+/* "- - - ... x": block sequences nested n deep on one line. */
+static char *nested_block(size_t n, size_t *len)
+{
+    char *buf = malloc(2 * n + 8);
+    assert_non_null(buf);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        buf[k++] = '-';
+        buf[k++] = ' ';
+    }
+    buf[k++] = 'x';
+    buf[k++] = '\n';
+    buf[k] = '\0';
+    *len = k;
+    return buf;
+}
+
+static klease_status parse_len(const char *text, size_t len, klease_error *err)
+{
+    klease__kubeconfig *kc = NULL;
+    klease_status st = klease__kubeconfig_parse(text, len, "mem.yaml", &kc, err);
+    if (st != KLEASE_OK)
+        assert_null(kc);
+    klease__kubeconfig_free(kc);
+    return st;
+}
+
+static void test_a_million_levels_of_flow_nesting_are_refused_while_parsing(void **state)
+{
+    (void)state;
+    /* Loaded whole by libyaml, 100k levels took a minute and 1M hours: the
+     * depth limit must stop the parser, not check its result. */
+    static const struct {
+        const char *open;
+        char close;
+    } pairs[] = {{"[", ']'}, {"{k: ", '}'}};
+    for (size_t p = 0; p < 2; p++) {
+        for (size_t n = 100000; n <= 1000000; n *= 10) {
+            size_t len = 0;
+            char *text = nested_flow(n, pairs[p].open, pairs[p].close, &len);
+            klease_error err;
+            assert_int_equal(parse_len(text, len, &err), KLEASE_ECONFIG);
+            assert_contains(err.message, "mem.yaml");
+            assert_contains(err.message, "nested too deeply (more than 64 levels)");
+            free(text);
+        }
+    }
+}
+
+static void test_a_million_levels_of_block_nesting_are_refused_while_parsing(void **state)
+{
+    (void)state;
+    for (size_t n = 100000; n <= 1000000; n *= 10) {
+        size_t len = 0;
+        char *text = nested_block(n, &len);
+        klease_error err;
+        assert_int_equal(parse_len(text, len, &err), KLEASE_ECONFIG);
+        assert_contains(err.message, "nested too deeply");
+        free(text);
+    }
+}
+
+static void test_a_deeply_nested_kubeconfig_file_is_refused_with_a_config_error(void **state)
+{
+    (void)state;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    size_t len = 0;
+    char *text = nested_flow(1000000, "[", ']', &len); /* 2 MB */
+    write_file(dir, "config", text);
+    free(text);
+    snprintf(path, sizeof path, "%s/config", dir);
+    klease_error err;
+    assert_int_equal(load_err(path, NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, path);
+    assert_contains(err.message, "nested too deeply");
+    rm_tree(dir);
+}
+
+static void test_nesting_up_to_the_limit_is_accepted(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    klease_error err;
+    /* The root mapping is level 0, "a"'s value level 1: 63 more openers
+     * put the innermost scalar at level 64. */
+    char *text = nested_flow(63, "[", ']', &len);
+    assert_int_equal(parse_len(text, len, &err), KLEASE_OK);
+    free(text);
+    text = nested_flow(64, "[", ']', &len);
+    assert_int_equal(parse_len(text, len, &err), KLEASE_ECONFIG);
+    free(text);
+    /* An alias can add depth without nesting in the text. */
+    assert_int_equal(
+        parse("x: &d "
+              "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n"
+              "y: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[*d]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+              &err),
+        KLEASE_ECONFIG);
+    assert_contains(err.message, "after expanding an alias");
+}
+
+static void test_a_kubeconfig_over_the_size_limit_is_refused_before_parsing(void **state)
+{
+    (void)state;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/config", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* Valid YAML throughout, so only the size can refuse it. */
+    for (size_t i = 0; i < (KLEASE__KUBECONFIG_MAX_BYTES >> 4) + 1; i++)
+        fputs("# 16 bytes ....\n", f);
+    fclose(f);
+    klease_error err;
+    assert_int_equal(load_err(path, NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "larger than the limit");
+    assert_contains(err.message, "16777216 bytes");
+    rm_tree(dir);
+}
+
+static void test_aliases_keys_and_anchor_limits(void **state)
+{
+    (void)state;
+    klease_error err;
+    klease__kubeconfig *kc = NULL;
+    const char *text = "&k current-context: *k\n";
+    assert_int_equal(klease__kubeconfig_parse(text, strlen(text), "mem.yaml", &kc, &err),
+                     KLEASE_OK);
+    assert_string_equal(kc->current_context, "current-context");
+    klease__kubeconfig_free(kc);
+    assert_int_equal(parse("a: &x [*x]\n", &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "recursive alias");
+    assert_int_equal(parse("a: *nowhere\n", &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "undefined anchor");
+    assert_int_equal(parse("a: &m {b: c}\n*m : d\n", &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "not a scalar");
+    char many[8192];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(many + n, sizeof many - n, "k%d: &a%d v\n", i, i);
+    assert_int_equal(parse(many, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "too many anchors");
+}
+
+static void test_a_repeated_key_keeps_the_last_value_as_kubectl_does(void **state)
+{
+    (void)state;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    write_file(dir, "config",
+               "current-context: first\n"
+               "clusters:\n"
+               "- name: c\n"
+               "  cluster:\n"
+               "    server: https://first.example.com\n"
+               "    server: https://last.example.com\n"
+               "contexts:\n"
+               "- name: first\n"
+               "  context: {cluster: c, namespace: one}\n"
+               "- name: last\n"
+               "  context: {cluster: c, namespace: two, namespace: three}\n"
+               "current-context: last\n");
+    snprintf(path, sizeof path, "%s/config", dir);
+    log_capture lc = {0};
+    klease__kube_config *cfg = load_ok_log(path, NULL, &lc);
+    assert_string_equal(cfg->server, "https://last.example.com");
+    assert_string_equal(cfg->ns, "three");
+    /* Three repeated keys, one warning for the file. */
+    assert_int_equal(lc.warnings, 1);
+    assert_contains(lc.last, path);
+    assert_contains(lc.last, "the last value is used");
+    assert_contains(lc.last, "3 repeated keys");
+    klease__kube_config_free(cfg);
+    rm_tree(dir);
+}
+
+static void test_repeated_keys_next_to_anchors_and_aliases_keep_the_last_value(void **state)
+{
+    (void)state;
+    klease__kube_config *cfg = load_ok(KC_FIXTURE("duplicate_keys.yaml"), NULL);
+    assert_string_equal(cfg->server, "https://last.example.com");
+    assert_string_equal(cfg->token, "last");
+    assert_string_equal(cfg->ns, "last");
+    klease__kube_config_free(cfg);
+}
+
+static void test_a_repeated_key_that_was_anchored_can_still_be_aliased(void **state)
+{
+    (void)state;
+    klease_error err;
+    klease__kubeconfig *kc = NULL;
+    const char *text = "x: &c one\nx: two\ncurrent-context: *c\n";
+    assert_int_equal(klease__kubeconfig_parse(text, strlen(text), "mem.yaml", &kc, &err),
+                     KLEASE_OK);
+    assert_string_equal(kc->current_context, "one");
+    assert_int_equal(kc->dups.count, 1);
+    assert_string_equal(kc->dups.key, "x");
+    klease__kubeconfig_free(kc);
+}
+
+/* A kubeconfig in a fresh directory whose `field` names a FIFO there. Old
+ * code blocked in open() forever: alarm() turns that into a failure. */
+static void expect_fifo_refused(const char *user_yaml, const char *cluster_yaml, const char *field)
+{
+    char dir[256], path[320], fifo[320], text[2048];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof text,
+             "current-context: c\n"
+             "clusters: [{name: c, cluster: {server: https://h%s}}]\n"
+             "users: [{name: u, user: {%s}}]\n"
+             "contexts: [{name: c, context: {cluster: c, user: u}}]\n",
+             cluster_yaml, user_yaml);
+    write_file(dir, "config", text);
+    snprintf(path, sizeof path, "%s/config", dir);
+    klease_error err;
+    alarm(20);
+    assert_int_equal(load_err(path, NULL, &err), KLEASE_ECONFIG);
+    alarm(0);
+    assert_contains(err.message, field);
+    assert_contains(err.message, "fifo");
+    assert_contains(err.message, "is a FIFO or a pipe, not a regular file");
+    rm_tree(dir);
+}
+
+static void test_a_fifo_as_kubeconfig_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    char dir[256], fifo[320];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    klease_error err;
+    alarm(20);
+    assert_int_equal(load_err(fifo, NULL, &err), KLEASE_ECONFIG);
+    /* The same through $KUBECONFIG, where missing files are skipped. */
+    setenv("KUBECONFIG", fifo, 1);
+    assert_int_equal(load_err(NULL, NULL, &err), KLEASE_ECONFIG);
+    alarm(0);
+    assert_contains(err.message, fifo);
+    assert_contains(err.message, "is a FIFO or a pipe, not a regular file");
+    rm_tree(dir);
+}
+
+static void test_a_fifo_as_token_file_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    expect_fifo_refused("tokenFile: fifo", "", "tokenFile");
+}
+
+static void test_a_fifo_as_client_key_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    expect_fifo_refused("client-certificate: " KC_FIXTURE("client.crt") ", client-key: fifo", "",
+                        "client-key");
+}
+
+static void test_a_fifo_as_certificate_authority_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    expect_fifo_refused("token: t", ", certificate-authority: fifo", "certificate-authority");
+}
+
+static void test_a_device_as_certificate_authority_is_refused(void **state)
+{
+    (void)state;
+    klease_error err;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    /* /dev/zero never ends: without the check it would be read up to the limit. */
+    write_file(dir, "config",
+               "current-context: c\n"
+               "clusters: [{name: c, cluster: {server: https://h, certificate-authority: "
+               "/dev/zero}}]\n"
+               "contexts: [{name: c, context: {cluster: c}}]\n");
+    snprintf(path, sizeof path, "%s/config", dir);
+    assert_int_equal(load_err(path, NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "/dev/zero: is a device, not a regular file");
+    rm_tree(dir);
+}
+
+/* A kubeconfig whose only user has the given fields. */
+static klease_status load_user(const char *user_yaml, const char *token_file_text,
+                               klease_error *err)
+{
+    char dir[256], path[320], text[2048];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(text, sizeof text,
+             "current-context: c\n"
+             "clusters: [{name: c, cluster: {server: https://h}}]\n"
+             "users: [{name: u, user: {%s}}]\n"
+             "contexts: [{name: c, context: {cluster: c, user: u}}]\n",
+             user_yaml);
+    write_file(dir, "config", text);
+    if (token_file_text != NULL)
+        write_file(dir, "token", token_file_text);
+    snprintf(path, sizeof path, "%s/config", dir);
+    klease__config_request req = {.kubeconfig = path, .in_cluster_dir = "/nonexistent/klease-sa"};
+    klease__kube_config *cfg = NULL;
+    klease_status st = klease__kube_config_load(&cfg, &req, NULL, err);
+    assert_true((st == KLEASE_OK) == (cfg != NULL));
+    klease__kube_config_free(cfg);
+    rm_tree(dir);
+    return st;
+}
+
+static void test_a_token_with_a_line_break_is_refused_so_it_cannot_add_headers(void **state)
+{
+    (void)state;
+    klease_error err;
+    assert_int_equal(load_user("token: \"abc\\r\\nX-Injected: yes\"", NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "user \"u\": token: contains a line break");
+    assert_null(strstr(err.message, "X-Injected"));
+    /* A trailing newline in a token file is usual and trimmed; one inside is not. */
+    assert_int_equal(load_user("tokenFile: token", "abc\r\nX-Injected: yes\n", &err),
+                     KLEASE_ECONFIG);
+    assert_contains(err.message, "tokenFile");
+    assert_contains(err.message, "the token contains a line break");
+    assert_int_equal(load_user("token: \"abc\\u0001\"", NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "contains a control character");
+}
+
+static void test_a_user_name_or_password_with_control_characters_is_refused(void **state)
+{
+    (void)state;
+    klease_error err;
+    assert_int_equal(load_user("username: \"u\\nX-Injected: yes\", password: p", NULL, &err),
+                     KLEASE_ECONFIG);
+    assert_contains(err.message, "username: contains a line break");
+    assert_int_equal(load_user("username: u, password: \"p\\r\\nX: y\"", NULL, &err),
+                     KLEASE_ECONFIG);
+    assert_contains(err.message, "password: contains a line break");
+    assert_int_equal(load_user("username: u, password: \"p\\u007f\"", NULL, &err), KLEASE_ECONFIG);
+    assert_contains(err.message, "password: contains a control character");
+}
+
+static void test_ordinary_tokens_and_token_files_are_accepted(void **state)
+{
+    (void)state;
+    klease_error err;
+    assert_int_equal(load_user("tokenFile: token", "  eyJhbGciOi.x-y_z~+/=  \n\n", &err),
+                     KLEASE_OK);
+    assert_int_equal(load_user("username: \"user name\", password: \"p@ss w:rd\"", NULL, &err),
+                     KLEASE_OK);
+}
+
+static void test_url_redaction_hides_user_info_and_nothing_else(void **state)
+{
+    (void)state;
+    char out[128];
+    assert_string_equal(klease__url_redact("https://u:SECRET@h:6443/p", out, sizeof out),
+                        "https://redacted@h:6443/p");
+    assert_string_equal(klease__url_redact("https://u:p@ss@h", out, sizeof out),
+                        "https://redacted@h");
+    assert_string_equal(klease__url_redact("SECRET@h:6443", out, sizeof out), "redacted@h:6443");
+    assert_string_equal(klease__url_redact("https://h/a@b?c@d#e@f", out, sizeof out),
+                        "https://h/a@b?c@d#e@f");
+    assert_string_equal(klease__url_redact(NULL, out, sizeof out), "");
+    assert_string_equal(klease__url_redact("https://u:SECRET@h", out, 12), "https://red");
+}
+
+static void test_a_server_url_with_user_info_loads_without_it(void **state)
+{
+    (void)state;
+    char dir[256], path[320];
+    make_temp_dir(dir, sizeof dir);
+    write_file(
+        dir, "config",
+        "current-context: c\n"
+        "clusters: [{name: c, cluster: {server: \"https://u:SECRET@h.example.com:6443/\"}}]\n"
+        "contexts: [{name: c, context: {cluster: c}}]\n");
+    snprintf(path, sizeof path, "%s/config", dir);
+    log_capture lc = {0};
+    klease__kube_config *cfg = load_ok_log(path, NULL, &lc);
+    assert_string_equal(cfg->server, "https://h.example.com:6443");
+    assert_int_equal(lc.warnings, 1);
+    assert_contains(lc.last, "https://redacted@h.example.com:6443");
+    assert_null(strstr(lc.last, "SECRET"));
+    klease__kube_config_free(cfg);
+    rm_tree(dir);
+}
+
 static void *hooked_malloc(size_t n)
 {
     return klease__malloc(n);
@@ -530,6 +934,8 @@ static void test_allocation_failures_end_in_enomem_without_leaks(void **state)
     run_alloc_failures(KC_FIXTURE("full.yaml"), NULL);
     run_alloc_failures(KC_FIXTURE("exec_v1.yaml"), NULL);
     run_alloc_failures(KC_FIXTURE("files.yaml"), NULL);
+    run_alloc_failures(KC_FIXTURE("anchors.yaml"), NULL);
+    run_alloc_failures(KC_FIXTURE("duplicate_keys.yaml"), NULL);
     run_alloc_failures(NULL, KC_FIXTURE("merge_a.yaml") ":" KC_FIXTURE("merge_b.yaml"));
 }
 
@@ -565,6 +971,33 @@ int main(void)
         cmocka_unit_test_setup(test_parser_handles_odd_but_valid_input, setup),
         cmocka_unit_test_setup(test_parser_rejects_wrong_shapes, setup),
         cmocka_unit_test_setup(test_alias_bomb_is_refused_quickly, setup),
+        cmocka_unit_test_setup(test_a_million_levels_of_flow_nesting_are_refused_while_parsing,
+                               setup),
+        cmocka_unit_test_setup(test_a_million_levels_of_block_nesting_are_refused_while_parsing,
+                               setup),
+        cmocka_unit_test_setup(test_a_deeply_nested_kubeconfig_file_is_refused_with_a_config_error,
+                               setup),
+        cmocka_unit_test_setup(test_nesting_up_to_the_limit_is_accepted, setup),
+        cmocka_unit_test_setup(test_a_kubeconfig_over_the_size_limit_is_refused_before_parsing,
+                               setup),
+        cmocka_unit_test_setup(test_aliases_keys_and_anchor_limits, setup),
+        cmocka_unit_test_setup(test_a_repeated_key_keeps_the_last_value_as_kubectl_does, setup),
+        cmocka_unit_test_setup(test_a_repeated_key_that_was_anchored_can_still_be_aliased, setup),
+        cmocka_unit_test_setup(test_repeated_keys_next_to_anchors_and_aliases_keep_the_last_value,
+                               setup),
+        cmocka_unit_test_setup(test_a_fifo_as_kubeconfig_is_refused_without_blocking, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_token_file_is_refused_without_blocking, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_client_key_is_refused_without_blocking, setup),
+        cmocka_unit_test_setup(test_a_fifo_as_certificate_authority_is_refused_without_blocking,
+                               setup),
+        cmocka_unit_test_setup(test_a_device_as_certificate_authority_is_refused, setup),
+        cmocka_unit_test_setup(test_a_token_with_a_line_break_is_refused_so_it_cannot_add_headers,
+                               setup),
+        cmocka_unit_test_setup(test_a_user_name_or_password_with_control_characters_is_refused,
+                               setup),
+        cmocka_unit_test_setup(test_ordinary_tokens_and_token_files_are_accepted, setup),
+        cmocka_unit_test_setup(test_url_redaction_hides_user_info_and_nothing_else, setup),
+        cmocka_unit_test_setup(test_a_server_url_with_user_info_loads_without_it, setup),
         cmocka_unit_test_setup(test_allocation_failures_end_in_enomem_without_leaks, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

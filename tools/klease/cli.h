@@ -77,6 +77,12 @@ void cli_report(const char *what, klease_status st, const klease_error *err);
 /* Prints a claim (NULL: unheld) as text or JSON on stdout. */
 void cli_print_claim(const cli_opts *o, const char *ns, const klease_claim *claim, bool held,
                      const char *verdict);
+/* Copies `s` into `out` (`size` bytes, cut at a whole escape) for a
+ * terminal: control characters (C0, DEL, C1), invalid UTF-8, bidirectional
+ * overrides and backslashes become \xNN, \uNNNN or \\, so text from the
+ * server cannot move the cursor, retitle the window or hide itself. Returns
+ * `out`. */
+const char *cli_escape(char *out, size_t size, const char *s);
 /* Prints `s` as a JSON string literal on stdout. */
 void cli_print_json_string(const char *s);
 /* Formats a wall-clock time as RFC 3339 UTC with milliseconds. */

@@ -73,7 +73,7 @@ static void say(const supervisor *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "klease: %s\n", line);
+    cli_errorf("%s", line); /* escapes what the server sent (the holder) */
 }
 
 static bool make_pipe(int fds[2])

@@ -19,15 +19,83 @@ int64_t cli_mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The code point of a well-formed UTF-8 sequence at `p` and its length, or
+ * 0 for a byte that does not start one (overlong forms and surrogates
+ * included). */
+static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
+{
+    if (p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80) {
+        *cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+        return 2;
+    }
+    if (p[0] >= 0xe0 && p[0] <= 0xef && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+        (p[0] != 0xe0 || p[1] >= 0xa0) && (p[0] != 0xed || p[1] < 0xa0)) {
+        *cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+        return 3;
+    }
+    if (p[0] >= 0xf0 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+        (p[3] & 0xc0) == 0x80 && (p[0] != 0xf0 || p[1] >= 0x90) && (p[0] != 0xf4 || p[1] < 0x90)) {
+        *cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+              (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+        return 4;
+    }
+    return 0;
+}
+
+/* Code points a terminal acts on or that reorder what is shown: C1
+ * controls (U+009B is CSI on its own), line and paragraph separators, and
+ * the bidirectional overrides and isolates. */
+static bool invisible_control(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+const char *cli_escape(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+    if (size == 0)
+        return out;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+        char piece[16];
+        size_t len = 1;
+        uint32_t cp = 0;
+        if (*p == '\\') {
+            snprintf(piece, sizeof piece, "\\\\");
+        } else if (*p >= 0x20 && *p < 0x7f) {
+            piece[0] = (char)*p;
+            piece[1] = '\0';
+        } else if (*p < 0x80 || (len = utf8_decode(p, &cp)) == 0) {
+            snprintf(piece, sizeof piece, "\\x%02x", *p);
+            len = 1;
+        } else if (invisible_control(cp)) {
+            snprintf(piece, sizeof piece, "\\u%04x", (unsigned)cp);
+        } else {
+            memcpy(piece, p, len);
+            piece[len] = '\0';
+        }
+        size_t plen = strlen(piece);
+        if (n + plen >= size)
+            break; /* cut whole escapes only */
+        memcpy(out + n, piece, plen);
+        n += plen;
+        p += len;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 void cli_errorf(const char *fmt, ...)
 {
-    char line[1024];
+    char line[1024], shown[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* One write per line, so lines from several replicas sharing a terminal stay whole. */
-    fprintf(stderr, "klease: %s\n", line);
+    /* Messages carry text from the server (Status messages, holders). One
+     * write per line, so lines from several replicas sharing a terminal
+     * stay whole. */
+    fprintf(stderr, "klease: %s\n", cli_escape(shown, sizeof shown, line));
 }
 
 void cli_report(const char *what, klease_status st, const klease_error *err)
@@ -119,17 +187,20 @@ void cli_print_claim(const cli_opts *o, const char *ns, const klease_claim *clai
         printf("}\n");
         return;
     }
-    printf("lease:            %s/%s\n", ns, o->name);
+    /* Text is for a terminal: what the server sent is escaped. */
+    char holder[4 * KLEASE_IDENTITY_MAX + 8], rv[512], ns_shown[1024], name_shown[1024];
+    printf("lease:            %s/%s\n", cli_escape(ns_shown, sizeof ns_shown, ns),
+           cli_escape(name_shown, sizeof name_shown, o->name));
     if (!held) {
         printf("holder:           (none: unheld or expired)\n");
     } else {
-        printf("holder:           %s%s%s\n", claim->holder, claim->holder_truncated ? "..." : "",
-               mine ? " (you)" : "");
+        printf("holder:           %s%s%s\n", cli_escape(holder, sizeof holder, claim->holder),
+               claim->holder_truncated ? "..." : "", mine ? " (you)" : "");
         printf("expires:          %s\n", expiry);
         printf("time left:        %s\n", left);
     }
     printf("transitions:      %lld\n", (long long)claim->transitions);
-    printf("resourceVersion:  %s\n", claim->resource_version);
+    printf("resourceVersion:  %s\n", cli_escape(rv, sizeof rv, claim->resource_version));
     if (verdict != NULL)
         printf("result:           %s\n", verdict);
 }
@@ -140,7 +211,9 @@ void cli_log(void *user, klease_log_level level, const char *msg)
 {
     (void)user;
     /* The library may log from its threads: keep lines whole. */
+    static char shown[8192]; /* guarded by log_mu */
     pthread_mutex_lock(&log_mu);
-    fprintf(stderr, "klease: [%s] %s\n", klease_log_level_name(level), msg);
+    fprintf(stderr, "klease: [%s] %s\n", klease_log_level_name(level),
+            cli_escape(shown, sizeof shown, msg));
     pthread_mutex_unlock(&log_mu);
 }
