@@ -192,7 +192,7 @@ static void run_child(const char *exe, char **argv, char **envp, child_run *r)
 {
     const klease__clock *clk = klease__clock_system();
     int64_t deadline =
-        klease__add_sat(klease__mono_ns(clk), atomic_load(&timeout_ms) * KLEASE__NS_PER_MS);
+        klease__add_sat(klease__mono_ns(clk), klease__ms_to_ns(atomic_load(&timeout_ms)));
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;

@@ -66,7 +66,7 @@ klease__slot *klease__slot_pool_take(klease__slot_pool *p, int64_t timeout_ms,
                                      klease__cancel *cancel, klease_status *st)
 {
     const klease__clock *c = klease__clock_system();
-    int64_t deadline = klease__add_sat(klease__mono_ns(c), timeout_ms * KLEASE__NS_PER_MS);
+    int64_t deadline = klease__add_sat(klease__mono_ns(c), klease__ms_to_ns(timeout_ms));
     bool attached = false;
     klease__slot *s = NULL;
     *st = KLEASE_OK;

@@ -211,7 +211,7 @@ static void follow(klease_elector *e, const klease_claim *claim)
     }
     /* Poll: look again after the poll interval, or at the deadline if sooner. */
     int64_t next = klease__add_sat(klease__mono_ns(e->clock),
-                                   e->opts.poll_interval_ms * KLEASE__NS_PER_MS);
+                                   klease__ms_to_ns(e->opts.poll_interval_ms));
     sleep_until(e, next < claim->deadline_mono_ns ? next : claim->deadline_mono_ns);
     if (!closing(e)) {
         klease_error err;
@@ -261,7 +261,7 @@ static void *elector_main(void *arg)
         int64_t delay_ms = klease__backoff_next(&backoff);
         if (err.retry_after_ms > delay_ms)
             delay_ms = err.retry_after_ms; /* the server asked for a pause */
-        int64_t wake = klease__add_sat(klease__mono_ns(e->clock), delay_ms * KLEASE__NS_PER_MS);
+        int64_t wake = klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(delay_ms));
         /* Never sleep through our own deadline: the loss must be published then. */
         int64_t lead_end = atomic_load(&e->leader_deadline);
         if (lead_end != 0 && lead_end < wake) {
@@ -377,7 +377,7 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
     /* Waits are on the elector's clock, so tests with a fake clock stay exact. */
     int64_t deadline = timeout_ms < 0 ? INT64_MAX
                                       : klease__add_sat(klease__mono_ns(e->clock),
-                                                        timeout_ms * KLEASE__NS_PER_MS);
+                                                        klease__ms_to_ns(timeout_ms));
     klease_status st = KLEASE_OK;
     pthread_mutex_lock(&e->mu);
     while (e->version == *seen && !e->stopped) {

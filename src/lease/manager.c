@@ -57,7 +57,7 @@ klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *
                             "duration (%lld s)",
                             (long long)p->renew_grace_ms, (long long)secs);
     *duration_s = secs;
-    *grace_ns = p->renew_grace_ms * KLEASE__NS_PER_MS;
+    *grace_ns = klease__ms_to_ns(p->renew_grace_ms);
     return KLEASE_OK;
 }
 
@@ -92,17 +92,22 @@ static klease_status count_failure(klease_manager *m, klease_status st)
 }
 
 /* The time limit of a call made while `claimant` may hold the lease: never
- * past the time left on our claim (0 = the client's limit). */
+ * past the time left on our claim (0 = the client's limit; -1 = under 1 ms
+ * left, which the call refuses with KLEASE_ETIMEDOUT rather than round to
+ * "no limit"). */
 static int64_t call_timeout_ms(klease_manager *m, const char *claimant)
 {
     int64_t limit = 0;
     int64_t now = klease__mono_ns(klease__manager_clock(m));
     pthread_mutex_lock(&m->state_mu);
     if (m->has_claim && klease__claim_names(&m->claim, claimant) &&
-        m->claim.deadline_mono_ns > now)
+        m->claim.deadline_mono_ns > now) {
         limit = (m->claim.deadline_mono_ns - now) / KLEASE__NS_PER_MS;
+        if (limit == 0)
+            limit = -1;
+    }
     pthread_mutex_unlock(&m->state_mu);
-    return limit > 0 ? limit : 0;
+    return limit;
 }
 
 /* ------------------------------------------------------------- API calls */
@@ -164,7 +169,7 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
         m->stats.errors++;
     } else {
                 klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
-        m->own_deadline = klease__add_sat(send_mono, duration_s * KLEASE__NS_PER_S);
+        m->own_deadline = klease__add_sat(send_mono, klease__s_to_ns(duration_s));
         klease__manager_store(m, &l, klease__mono_ns(c));
         klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
         (*success_counter)++;
@@ -510,7 +515,7 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
     pthread_mutex_init(&m->io_mu, NULL);
     pthread_mutex_init(&m->state_mu, NULL);
     m->client = client;
-    m->skew_tolerance_ns = opts->clock_skew_tolerance_ms * KLEASE__NS_PER_MS;
+    m->skew_tolerance_ns = klease__ms_to_ns(opts->clock_skew_tolerance_ms);
     m->max_conflict_rounds = opts->max_conflict_rounds;
     if ((m->ns = klease__strdup(ns)) == NULL || (m->name = klease__strdup(name)) == NULL ||
         (m->field_manager = klease__strdup(opts->field_manager ? opts->field_manager
