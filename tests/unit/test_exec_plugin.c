@@ -53,7 +53,7 @@ static klease_status run(const klease__exec_config *x, klease__exec_result *r, k
     char *info = NULL;
     assert_int_equal(klease__exec_info_json(x, NULL, &info), KLEASE_OK);
     *r = (klease__exec_result){.expiry_ns = INT64_MAX};
-    klease_status st = klease__exec_plugin_run(x, info, NULL, r, err);
+    klease_status st = klease__exec_plugin_run(x, info, NULL, NULL, r, err);
     klease__free(info);
     return st;
 }
@@ -159,7 +159,7 @@ static void test_plugin_receives_args_env_and_exec_info(void **state)
     assert_int_equal(klease__exec_info_json(x, &cfg, &info), KLEASE_OK);
     klease__exec_result r = {.expiry_ns = INT64_MAX};
     klease_error err;
-    assert_int_equal(klease__exec_plugin_run(x, info, NULL, &r, &err), KLEASE_OK);
+    assert_int_equal(klease__exec_plugin_run(x, info, NULL, NULL, &r, &err), KLEASE_OK);
     klease__free(info);
 
     FILE *f = fopen(capture, "r");
@@ -277,7 +277,7 @@ static void test_command_from_a_kubeconfig_runs_relative_to_it(void **state)
     char *info = NULL;
     assert_int_equal(klease__exec_info_json(cfg->exec, cfg, &info), KLEASE_OK);
     klease__exec_result r = {.expiry_ns = INT64_MAX};
-    if (klease__exec_plugin_run(cfg->exec, info, NULL, &r, &err) != KLEASE_OK)
+    if (klease__exec_plugin_run(cfg->exec, info, NULL, NULL, &r, &err) != KLEASE_OK)
         fail_msg("%s", err.message);
     assert_string_equal(r.token, "exec-token-1");
     klease__exec_result_clear(&r);
