@@ -103,8 +103,8 @@ klease_status klease__lease_decode_object(const cJSON *obj, klease__lease *out, 
             return klease__fail(err, KLEASE_EPROTO, "lease: spec.holderIdentity is not a string");
         size_t len = strlen(holder->valuestring);
         out->has_holder = len > 0;
-        out->holder_truncated =
-            !klease__strlcpy(out->holder, holder->valuestring, sizeof out->holder);
+        out->holder_truncated = !klease__strlcpy(out->holder, holder->valuestring,
+                                                 sizeof out->holder);
         out->holder_hash = klease__holder_hash(holder->valuestring, len);
     }
     if ((st = read_time(spec, "renewTime", &out->has_renew_time, &out->renew_time_ns, err)) ||

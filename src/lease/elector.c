@@ -259,9 +259,17 @@ static void *elector_main(void *arg)
         }
         publish_loss(e, false);
         int64_t delay_ms = klease__backoff_next(&backoff);
-        if (err.retry_after_ms > delay_ms)
-            delay_ms = err.retry_after_ms; /* the server asked for a pause */
-        int64_t wake = klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(delay_ms));
+        if (err.retry_after_ms > delay_ms) /* the server asked for a pause, within reason */
+            delay_ms = err.retry_after_ms < KLEASE__RETRY_AFTER_MAX_MS ? err.retry_after_ms
+                                                                       : KLEASE__RETRY_AFTER_MAX_MS;
+        int64_t now = klease__mono_ns(e->clock);
+        int64_t wake = klease__add_sat(now, klease__ms_to_ns(delay_ms));
+        /* Nor past the end of someone else's claim: the lease is free then. */
+        pthread_mutex_lock(&e->m->state_mu);
+        if (e->m->has_claim && !klease__claim_names(&e->m->claim, e->claimant) &&
+            e->m->claim.deadline_mono_ns > now && e->m->claim.deadline_mono_ns < wake)
+            wake = e->m->claim.deadline_mono_ns;
+        pthread_mutex_unlock(&e->m->state_mu);
         /* Never sleep through our own deadline: the loss must be published then. */
         int64_t lead_end = atomic_load(&e->leader_deadline);
         if (lead_end != 0 && lead_end < wake) {

@@ -32,8 +32,7 @@ void klease__manager_derive(klease_manager *m, int64_t now_mono, int64_t now_wal
         deadline = m->own_deadline; /* our own write: its send time is known exactly */
     } else {
         int64_t tolerance = self ? 0 : m->skew_tolerance_ns;
-        int64_t wall_end =
-            klease__add_sat(klease__add_sat(l->renew_time_ns, duration_ns), tolerance);
+        int64_t wall_end = klease__add_sat(klease__add_sat(l->renew_time_ns, duration_ns), tolerance);
         int64_t by_wall = klease__add_sat(now_mono, klease__add_sat(wall_end, -now_wall));
         int64_t by_observation = klease__add_sat(m->observed_at_mono, duration_ns);
         deadline = by_wall < by_observation ? by_wall : by_observation;
@@ -77,8 +76,7 @@ void klease__manager_forget(klease_manager *m)
     pthread_mutex_unlock(&m->state_mu);
 }
 
-void klease__manager_report(const klease_manager *m, int64_t now, klease_claim *out,
-                            bool *has_claim)
+void klease__manager_report(const klease_manager *m, int64_t now, klease_claim *out, bool *has_claim)
 {
     bool has = m->has_claim && now < m->claim.deadline_mono_ns;
     if (has_claim != NULL)

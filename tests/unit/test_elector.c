@@ -240,6 +240,42 @@ static void test_retry_after_is_honoured(void **state)
     close_and_free(f);
 }
 
+/* Retry-After: 86399 on one 429 must not park the elector for a day: the
+ * pause is capped at KLEASE__RETRY_AFTER_MAX_MS. */
+static void test_a_day_long_retry_after_is_capped(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    scripted_push(f->t,
+                  (scripted_reply){.http_status = 429, .retry_after_ms = 86399000, .body = "{}"});
+    spawn(f);
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), KLEASE__RETRY_AFTER_MAX_MS * MS);
+    close_and_free(f);
+}
+
+/* A leader whose renewal gets a long Retry-After still gives up leadership
+ * at its claim's deadline, and retries soon after rather than a day later. */
+static void test_a_retry_after_never_carries_a_leader_past_its_deadline(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen);
+    elector_sleeps_until(f);
+    scripted_push(f->t,
+                  (scripted_reply){.http_status = 429, .retry_after_ms = 86399000, .body = "{}"});
+    klease__fake_clock_advance(f->fc, 29 * S); /* renew time: the server says "come back later" */
+    assert_int_equal(elector_sleeps_until(f), claim.deadline_mono_ns);
+    klease__fake_clock_advance(f->fc, claim.deadline_mono_ns - now_mono(f));
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_false(klease_elector_is_leader(f->e));
+    /* The retry: at most the capped pause after the 429, which came 1 s ago. */
+    assert_true(elector_sleeps_until(f) - now_mono(f) <= KLEASE__RETRY_AFTER_MAX_MS * MS);
+    close_and_free(f);
+}
+
 static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **state)
 {
     (void)state;
@@ -383,7 +419,7 @@ static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
     uint64_t seen = 0;
     lead(f, &seen);
     elector_sleeps_until(f);
-    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);  /* close: the fresh read */
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
     scripted_push(f->t, (scripted_reply){.hang = true}); /* the vacate, in flight */
     closer c = {.e = f->e};
     pthread_t th;
@@ -428,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_failures_back_off_with_growing_capped_delays),
         cmocka_unit_test(test_recovers_leadership_after_an_outage),
         cmocka_unit_test(test_retry_after_is_honoured),
+        cmocka_unit_test(test_a_day_long_retry_after_is_capped),
+        cmocka_unit_test(test_a_retry_after_never_carries_a_leader_past_its_deadline),
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
