@@ -18,12 +18,12 @@ void klease__http_response_clear(klease__http_response *resp)
     resp->retry_after_ms = -1;
 }
 
-void klease__cancel_init(klease__cancel *c)
+int klease__cancel_init(klease__cancel *c)
 {
-    pthread_mutex_init(&c->mu, NULL);
     atomic_init(&c->cancelled, false);
     c->wake = NULL;
     c->wake_arg = NULL;
+    return pthread_mutex_init(&c->mu, NULL);
 }
 
 void klease__cancel_destroy(klease__cancel *c)

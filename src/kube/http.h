@@ -53,7 +53,8 @@ typedef struct klease__cancel {
     void *wake_arg;
 } klease__cancel;
 
-void klease__cancel_init(klease__cancel *c);
+/* Returns 0 or an errno value (then nothing needs destroying). */
+int klease__cancel_init(klease__cancel *c);
 void klease__cancel_destroy(klease__cancel *c);
 /* Marks the token cancelled and wakes the call in flight, if any. */
 void klease__cancel_fire(klease__cancel *c);

@@ -349,10 +349,16 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     e->params = *params;
     e->grace_ns = grace_ns;
     e->opts = *opts;
-    klease__cancel_init(&e->cancel);
-    pthread_mutex_init(&e->mu, NULL);
+    int rc = klease__cancel_init(&e->cancel);
+    if (rc == 0 && (rc = pthread_mutex_init(&e->mu, NULL)) != 0)
+        klease__cancel_destroy(&e->cancel);
+    if (rc != 0) {
+        klease__free(e);
+        return klease__fail(err, KLEASE_ENOMEM, "cannot create the elector's locks: %s",
+                            strerror(rc));
+    }
     atomic_init(&e->leader_deadline, 0);
-    int rc = klease__cond_init(&e->cond);
+    rc = klease__cond_init(&e->cond);
     if (rc == 0) {
         rc = pthread_create(&e->thread, NULL, elector_main, e);
         if (rc != 0)

@@ -512,8 +512,14 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
     klease_manager *m = klease__calloc(1, sizeof *m);
     if (m == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    pthread_mutex_init(&m->io_mu, NULL);
-    pthread_mutex_init(&m->state_mu, NULL);
+    int rc = pthread_mutex_init(&m->io_mu, NULL);
+    if (rc == 0 && (rc = pthread_mutex_init(&m->state_mu, NULL)) != 0)
+        pthread_mutex_destroy(&m->io_mu);
+    if (rc != 0) {
+        klease__free(m);
+        return klease__fail(err, KLEASE_ENOMEM, "cannot create the manager's locks: %s",
+                            strerror(rc));
+    }
     m->client = client;
     m->skew_tolerance_ns = klease__ms_to_ns(opts->clock_skew_tolerance_ms);
     m->max_conflict_rounds = opts->max_conflict_rounds;
