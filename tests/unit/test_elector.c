@@ -276,6 +276,44 @@ static void test_a_retry_after_never_carries_a_leader_past_its_deadline(void **s
     close_and_free(f);
 }
 
+typedef struct waiter {
+    klease_elector *e;
+    uint64_t seen;
+    int64_t timeout_ms;
+    klease_status st;
+} waiter;
+
+static void *wait_main(void *arg)
+{
+    waiter *w = arg;
+    w->st = klease_elector_wait_change(w->e, &w->seen, w->timeout_ms, NULL, NULL);
+    return NULL;
+}
+
+/* A wait_change timeout whose nanoseconds overflow int64 means "a very long
+ * time", not a deadline in the past: the waiter blocks until the next change
+ * (it used to return KLEASE_ETIMEDOUT at once). */
+static void test_an_overflowing_wait_change_timeout_waits_for_the_change(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    uint64_t seen = 0;
+    lead(f, &seen);
+    elector_sleeps_until(f);
+    waiter w = {.e = f->e, .seen = seen, .timeout_ms = INT64_MAX / 1000000 + 1};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wait_main, &w), 0);
+    /* The elector thread and the waiter both sleep on the fake clock. */
+    assert_true(klease__fake_clock_await_sleepers(f->fc, 2, 10000));
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 29 * S, 30, 4);
+    klease__fake_clock_advance(f->fc, 29 * S); /* the renewal publishes a change */
+    pthread_join(t, NULL);
+    assert_int_equal(w.st, KLEASE_OK);
+    assert_true(w.seen > seen);
+    close_and_free(f);
+}
+
 static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **state)
 {
     (void)state;
@@ -465,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_recovers_leadership_after_an_outage),
         cmocka_unit_test(test_retry_after_is_honoured),
         cmocka_unit_test(test_a_day_long_retry_after_is_capped),
+        cmocka_unit_test(test_an_overflowing_wait_change_timeout_waits_for_the_change),
         cmocka_unit_test(test_a_retry_after_never_carries_a_leader_past_its_deadline),
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
