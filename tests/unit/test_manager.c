@@ -421,6 +421,16 @@ static void test_invalid_parameters_are_rejected_before_any_request(void **state
     assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
     p.renew_grace_ms = -1;
     assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+    /* The int64 extremes are refused too, without overflowing on the way. */
+    const int64_t extremes[] = {INT64_MAX, INT64_MIN, (int64_t)INT32_MAX * 1000 + 1000};
+    for (size_t i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
+        p = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
+        p.lease_duration_ms = extremes[i];
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+        p = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
+        p.renew_grace_ms = extremes[i];
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+    }
     p = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
     p.version = 99;
     assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
