@@ -230,6 +230,35 @@ static void test_hanging_plugin_is_killed_after_the_timeout(void **state)
     }
 }
 
+/* Inside a call, the call's budget and cancel token bound the plugin too:
+ * the shorter of the two limits fires and the message names it. */
+static void test_a_plugin_stops_when_the_calls_budget_ends_or_is_cancelled(void **state)
+{
+    (void)state;
+    klease__exec_config *x = plugin(EXEC_FIXTURE("hang.sh"), NULL, NULL);
+    char *info = NULL;
+    assert_int_equal(klease__exec_info_json(x, NULL, &info), KLEASE_OK);
+    klease__exec_result r = {.expiry_ns = INT64_MAX};
+    klease_error err;
+    klease__budget b = klease__budget_start(200, NULL);
+    int64_t start = now_ms();
+    assert_int_equal(klease__exec_plugin_run(x, info, NULL, &b, &r, &err), KLEASE_ETIMEDOUT);
+    assert_true(now_ms() - start < 10000); /* the script sleeps 30 s */
+    assert_contains(err.message, "the call's time limit of 200 ms ran out");
+
+    klease__cancel cancel;
+    assert_int_equal(klease__cancel_init(&cancel), 0);
+    klease__cancel_fire(&cancel);
+    b = klease__budget_start(0, &cancel);
+    start = now_ms();
+    assert_int_equal(klease__exec_plugin_run(x, info, NULL, &b, &r, &err), KLEASE_ECLOSED);
+    assert_true(now_ms() - start < 10000);
+    assert_contains(err.message, "cancelled");
+    klease__cancel_destroy(&cancel);
+    klease__free(info);
+    klease__exec_config_free(x);
+}
+
 static void test_huge_output_is_capped_and_the_plugin_killed(void **state)
 {
     (void)state;
@@ -361,6 +390,8 @@ int main(void)
         cmocka_unit_test_setup(test_exec_info_has_no_cluster_unless_asked, setup),
         cmocka_unit_test_setup(test_failing_plugin_reports_status_stderr_and_install_hint, setup),
         cmocka_unit_test_setup(test_hanging_plugin_is_killed_after_the_timeout, setup),
+        cmocka_unit_test_setup(test_a_plugin_stops_when_the_calls_budget_ends_or_is_cancelled,
+                               setup),
         cmocka_unit_test_setup(test_huge_output_is_capped_and_the_plugin_killed, setup),
         cmocka_unit_test_setup(test_bad_json_is_an_auth_error_with_the_hint, setup),
         cmocka_unit_test_setup(test_missing_command_says_not_installed_with_the_hint, setup),
