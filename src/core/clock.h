@@ -14,7 +14,7 @@
 #include <time.h>
 
 #define KLEASE__NS_PER_MS INT64_C(1000000)
-#define KLEASE__NS_PER_S INT64_C(1000000000)
+#define KLEASE__NS_PER_S  INT64_C(1000000000)
 
 typedef struct klease__clock klease__clock;
 struct klease__clock {
@@ -74,6 +74,29 @@ static inline int64_t klease__add_sat(int64_t a, int64_t b)
     if (b < 0 && a < INT64_MIN - b)
         return INT64_MIN;
     return a + b;
+}
+
+/* Saturating a * unit for a unit conversion (unit > 0): durations from users
+ * and from the wire can be anything an int64 holds, and a wrapped product
+ * turns "forever" into "already over" (or a stranger's claim into a free
+ * lease). Every ms->ns and s->ns conversion goes through these. */
+static inline int64_t klease__mul_sat(int64_t a, int64_t unit)
+{
+    if (a > INT64_MAX / unit)
+        return INT64_MAX;
+    if (a < INT64_MIN / unit)
+        return INT64_MIN;
+    return a * unit;
+}
+
+static inline int64_t klease__ms_to_ns(int64_t ms)
+{
+    return klease__mul_sat(ms, KLEASE__NS_PER_MS);
+}
+
+static inline int64_t klease__s_to_ns(int64_t s)
+{
+    return klease__mul_sat(s, KLEASE__NS_PER_S);
 }
 
 #endif

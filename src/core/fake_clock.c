@@ -165,7 +165,7 @@ int64_t klease__fake_clock_next_deadline(klease__fake_clock *fc)
 bool klease__fake_clock_await_sleepers(klease__fake_clock *fc, size_t n, int64_t real_timeout_ms)
 {
     const klease__clock *real = klease__clock_system();
-    int64_t deadline = klease__add_sat(klease__mono_ns(real), real_timeout_ms * KLEASE__NS_PER_MS);
+    int64_t deadline = klease__add_sat(klease__mono_ns(real), klease__ms_to_ns(real_timeout_ms));
     pthread_mutex_lock(&fc->lock);
     while (fc->nsleeping < n) {
         if (real->timedwait(real, &fc->sleepers_changed, &fc->lock, deadline) == ETIMEDOUT &&

@@ -1,9 +1,11 @@
-/* Credentials that change while a client lives. One mutex guards all state;
- * an exec plugin runs with it held, so concurrent requests wait for one run
- * instead of starting several plugins. */
+/* Credentials that change while a client lives. One mutex guards all state.
+ * An exec plugin runs outside it, single-flight: the first caller that needs
+ * a fresh result runs the plugin; the others wait on a condition variable,
+ * each only until its own call's deadline, and take that run's result. */
 #include "kube/credentials.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "kube/exec_plugin.h"
 #include "kube/file.h"
@@ -18,6 +20,7 @@
 
 struct klease__credentials {
     pthread_mutex_t mu;
+    pthread_cond_t exec_done; /* broadcast when a plugin run ends */
     const klease__clock *clock;
     const klease__logger *log;
 
@@ -38,6 +41,10 @@ struct klease__credentials {
 
     klease__exec_result exec_res;
     bool exec_valid;
+    bool exec_running;     /* some caller is running the plugin, without mu */
+    uint64_t exec_runs;    /* completed runs */
+    klease_status exec_st; /* result of the last run */
+    char exec_msg[KLEASE_ERROR_MESSAGE_MAX];
 
     uint64_t generation;
 };
@@ -51,6 +58,7 @@ void klease__credentials_free(klease__credentials *c)
 {
     if (c == NULL)
         return;
+    pthread_cond_destroy(&c->exec_done);
     pthread_mutex_destroy(&c->mu);
     klease__free(c->token);
     klease__free(c->token_file);
@@ -93,6 +101,11 @@ klease_status klease__credentials_new(klease__credentials **out, const klease__k
     if (pthread_mutex_init(&c->mu, NULL) != 0) {
         klease__free(c);
         return klease__fail(err, KLEASE_ENOMEM, "cannot create a mutex");
+    }
+    if (klease__cond_init(&c->exec_done) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        klease__free(c);
+        return klease__fail(err, KLEASE_ENOMEM, "cannot create a condition variable");
     }
     c->clock = clock;
     c->log = log;
@@ -188,15 +201,85 @@ static klease_status refresh_token_file(klease__credentials *c, klease_error *er
     return KLEASE_OK;
 }
 
-/* Runs the plugin when there is no unexpired result. With mu held. */
-static klease_status refresh_exec(klease__credentials *c, klease_error *err)
+static void wake_exec_waiters(void *arg)
 {
-    if (c->exec_valid && klease__wall_ns(c->clock) < c->exec_res.expiry_ns)
-        return KLEASE_OK;
+    klease__credentials *c = arg;
+    pthread_mutex_lock(&c->mu);
+    pthread_cond_broadcast(&c->exec_done);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Waits, with mu held, for the run in progress to end, until the call's
+ * deadline or cancel. KLEASE_OK when it ended (whatever its result). */
+static klease_status await_exec(klease__credentials *c, const klease__budget *b, klease_error *err)
+{
+    const klease__clock *sys = klease__clock_system();
+    klease__cancel *cancel = b != NULL ? b->cancel : NULL;
+    int64_t deadline = b != NULL ? b->deadline_ns : INT64_MAX;
+    uint64_t runs = c->exec_runs;
+    klease_status st = KLEASE_OK;
+    /* Attach without holding mu: the waker takes it. */
+    pthread_mutex_unlock(&c->mu);
+    bool attached = klease__cancel_attach(cancel, wake_exec_waiters, c);
+    pthread_mutex_lock(&c->mu);
+    while (st == KLEASE_OK && c->exec_running && c->exec_runs == runs) {
+        if (!attached || klease__cancel_fired(cancel))
+            st = klease__fail(err, KLEASE_ECLOSED,
+                              "exec plugin \"%.100s\": cancelled while "
+                              "waiting for its run",
+                              c->exec->command);
+        else if (sys->timedwait(sys, &c->exec_done, &c->mu, deadline) == ETIMEDOUT &&
+                 c->exec_running && c->exec_runs == runs)
+            st = klease__fail(err, KLEASE_ETIMEDOUT,
+                              "exec plugin \"%.100s\": the call's time limit of %lld ms ran out "
+                              "waiting for the plugin run in progress",
+                              c->exec->command, (long long)b->limit_ms);
+    }
+    if (attached) {
+        pthread_mutex_unlock(&c->mu);
+        klease__cancel_detach(cancel);
+        pthread_mutex_lock(&c->mu);
+    }
+    return st;
+}
+
+/* Makes sure there is an unexpired plugin result, with mu held (released
+ * while the plugin runs). One run at a time: a caller that finds a run in
+ * progress waits for it and takes its result; a run that failed only because
+ * its caller's budget ran out (or was cancelled) is retried by the next
+ * caller with a budget of its own. */
+static klease_status refresh_exec(klease__credentials *c, const klease__budget *b,
+                                  klease_error *err)
+{
+    klease_status st;
+    for (;;) {
+        if (c->exec_valid && klease__wall_ns(c->clock) < c->exec_res.expiry_ns)
+            return KLEASE_OK;
+        if (!c->exec_running)
+            break;
+        uint64_t runs = c->exec_runs;
+        if ((st = await_exec(c, b, err)) != KLEASE_OK)
+            return st;
+        if (c->exec_runs != runs && c->exec_st != KLEASE_OK && c->exec_st != KLEASE_ETIMEDOUT &&
+            c->exec_st != KLEASE_ECLOSED)
+            return klease__fail(err, c->exec_st, "%s", c->exec_msg); /* that run's failure */
+    }
+    c->exec_running = true;
+    pthread_mutex_unlock(&c->mu);
     klease__exec_result r = {.expiry_ns = INT64_MAX};
-    klease_status st = klease__exec_plugin_run(c->exec, c->exec_info, c->log, &r, err);
-    if (st != KLEASE_OK)
-        return st;
+    klease_error run_err;
+    klease__error_clear(&run_err);
+    st = klease__exec_plugin_run(c->exec, c->exec_info, c->log, b, &r, &run_err);
+    pthread_mutex_lock(&c->mu);
+    c->exec_running = false;
+    c->exec_runs++;
+    c->exec_st = st;
+    klease__strlcpy(c->exec_msg, run_err.message, sizeof c->exec_msg);
+    pthread_cond_broadcast(&c->exec_done);
+    if (st != KLEASE_OK) {
+        klease__exec_result_clear(&r);
+        return klease__fail(err, st, "%s", run_err.message);
+    }
     if (!c->exec_valid || !same_text(r.token, c->exec_res.token) ||
         !same_text(r.cert_pem, c->exec_res.cert_pem) || !same_text(r.key_pem, c->exec_res.key_pem))
         c->generation++;
@@ -206,7 +289,8 @@ static klease_status refresh_exec(klease__credentials *c, klease_error *err)
     return KLEASE_OK;
 }
 
-klease_status klease__credentials_get(klease__credentials *c, klease__auth *out, klease_error *err)
+klease_status klease__credentials_get(klease__credentials *c, const klease__budget *b,
+                                      klease__auth *out, klease_error *err)
 {
     klease_status st = KLEASE_OK;
     klease__auth a = {0};
@@ -214,7 +298,7 @@ klease_status klease__credentials_get(klease__credentials *c, klease__auth *out,
     pthread_mutex_lock(&c->mu);
     if (c->token_file != NULL && (st = refresh_token_file(c, err)) != KLEASE_OK)
         goto out;
-    if (c->exec != NULL && (st = refresh_exec(c, err)) != KLEASE_OK)
+    if (c->exec != NULL && (st = refresh_exec(c, b, err)) != KLEASE_OK)
         goto out;
 
     const char *token = c->file_token != NULL ? c->file_token : c->token;

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "kube/config.h"
+#include "kube/http.h"
 
 #include <stdint.h>
 
@@ -22,7 +23,7 @@ typedef struct klease__auth {
     size_t client_cert_pem_len;
     char *client_key_pem;
     size_t client_key_pem_len;
-    uint64_t generation;   /* changes whenever any of the values above changes */
+    uint64_t generation; /* changes whenever any of the values above changes */
 } klease__auth;
 
 /* Keeps pointers to nothing in `cfg` after returning (copies what it needs).
@@ -32,11 +33,16 @@ klease_status klease__credentials_new(klease__credentials **out, const klease__k
                                       klease_error *err);
 void klease__credentials_free(klease__credentials *c);
 
-/* Current credentials. Re-reads a token file whose contents may have changed
- * and runs the exec plugin when there is no unexpired cached result. Errors:
- * KLEASE_EAUTH (plugin failed, with its installHint; token file unreadable),
- * KLEASE_ENOMEM. */
-klease_status klease__credentials_get(klease__credentials *c, klease__auth *out, klease_error *err);
+/* Current credentials, within the call's budget `b` (may be NULL: no limit).
+ * Re-reads a token file whose contents may have changed and runs the exec
+ * plugin when there is no unexpired cached result. The plugin runs outside
+ * the lock, one run at a time: concurrent callers wait for that run, each
+ * until its own deadline, and share its result. Errors: KLEASE_EAUTH (plugin
+ * failed, with its installHint; token file unreadable), KLEASE_ETIMEDOUT
+ * (the budget ran out while the plugin ran or while waiting for another
+ * caller's run), KLEASE_ECLOSED (cancelled), KLEASE_ENOMEM. */
+klease_status klease__credentials_get(klease__credentials *c, const klease__budget *b,
+                                      klease__auth *out, klease_error *err);
 
 /* Called after a 401 answered a request made with credentials of
  * `generation`. Returns true when the caller should retry once with a new

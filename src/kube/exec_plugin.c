@@ -36,8 +36,10 @@ typedef struct child_run {
     size_t out_len;
     char err_text[KLEASE__EXEC_MAX_STDERR + 1]; /* the start of stderr */
     size_t err_len;
-    int spawn_errno; /* finding or starting the plugin failed with this */
-    bool timed_out;
+    int spawn_errno;     /* finding or starting the plugin failed with this */
+    bool timed_out;      /* the plugin's own time limit ran out */
+    bool call_timed_out; /* the call's budget ran out first */
+    bool cancelled;
     bool too_much; /* stdout exceeded KLEASE__EXEC_MAX_STDOUT */
     bool nomem;
     int wait_status;
@@ -185,14 +187,44 @@ static void sleep_ms(long ms)
     }
 }
 
-/* Spawns the plugin and collects its output until it exits, the deadline
- * passes or it prints too much; in the last two cases its whole process
- * group is killed (a shell script's children would otherwise keep running). */
-static void run_child(const char *exe, char **argv, char **envp, child_run *r)
+/* Marks the run as over when a limit ran out or the call was cancelled:
+ * the plugin's own limit, or the call's budget when that ends first. */
+static bool out_of_time(const klease__clock *clk, int64_t deadline, const klease__budget *b,
+                        child_run *r)
+{
+    int64_t now = klease__mono_ns(clk);
+    if (b != NULL && klease__cancel_fired(b->cancel))
+        r->cancelled = true;
+    else if (b != NULL && now >= b->deadline_ns && b->deadline_ns < deadline)
+        r->call_timed_out = true;
+    else if (now >= deadline)
+        r->timed_out = true;
+    return r->cancelled || r->call_timed_out || r->timed_out;
+}
+
+/* Only fds 0-2 reach the plugin. Our own pipes and sockets are close-on-exec
+ * already; this also covers descriptors the host application or a library
+ * opened without O_CLOEXEC. */
+static int close_inherited(posix_spawn_file_actions_t *fa)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(fa, 3);
+#else
+    (void)fa;
+    return 0;
+#endif
+}
+
+/* Spawns the plugin and collects its output until it exits, a limit runs out
+ * (its own or the call's), the call is cancelled or it prints too much; then
+ * its whole process group is killed (a shell script's children would
+ * otherwise keep running). */
+static void run_child(const char *exe, char **argv, char **envp, const klease__budget *b,
+                      child_run *r)
 {
     const klease__clock *clk = klease__clock_system();
     int64_t deadline =
-        klease__add_sat(klease__mono_ns(clk), atomic_load(&timeout_ms) * KLEASE__NS_PER_MS);
+        klease__add_sat(klease__mono_ns(clk), klease__ms_to_ns(atomic_load(&timeout_ms)));
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -221,6 +253,7 @@ static void run_child(const char *exe, char **argv, char **envp, child_run *r)
     if ((r->spawn_errno = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
         (r->spawn_errno = posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1)) ||
         (r->spawn_errno = posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2)) ||
+        (r->spawn_errno = close_inherited(&fa)) ||
         (r->spawn_errno = posix_spawnattr_setflags(
              &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) ||
         (r->spawn_errno = posix_spawnattr_setpgroup(&attr, 0)) ||
@@ -240,13 +273,13 @@ static void run_child(const char *exe, char **argv, char **envp, child_run *r)
     struct pollfd fds[2] = {{.fd = out_pipe[0], .events = POLLIN},
                             {.fd = err_pipe[0], .events = POLLIN}};
     bool stop = false;
+    int64_t end = b != NULL && b->deadline_ns < deadline ? b->deadline_ns : deadline;
     while (!stop && (fds[0].fd >= 0 || fds[1].fd >= 0)) {
-        int64_t left = deadline - klease__mono_ns(clk);
-        if (left <= 0) {
-            r->timed_out = true;
+        if (out_of_time(clk, deadline, b, r))
             break;
-        }
-        int ms = left / KLEASE__NS_PER_MS > 1000 ? 1000 : (int)(left / KLEASE__NS_PER_MS) + 1;
+        /* Short polls, so a cancelled call stops the plugin promptly. */
+        int64_t left = end - klease__mono_ns(clk);
+        int ms = left / KLEASE__NS_PER_MS > 50 ? 50 : (int)(left / KLEASE__NS_PER_MS) + 1;
         int n = poll(fds, 2, ms);
         if (n < 0 && errno != EINTR)
             break;
@@ -261,7 +294,7 @@ static void run_child(const char *exe, char **argv, char **envp, child_run *r)
     }
     /* Output is closed; the plugin may still be running (or hung after
      * closing stdout), so wait for it only until the deadline. */
-    while (!r->timed_out && !r->too_much && !r->nomem) {
+    while (!r->timed_out && !r->call_timed_out && !r->cancelled && !r->too_much && !r->nomem) {
         pid_t w = waitpid(pid, &r->wait_status, WNOHANG);
         if (w == pid) {
             r->waited = true;
@@ -272,9 +305,7 @@ static void run_child(const char *exe, char **argv, char **envp, child_run *r)
             pid = -1; /* ECHILD: the host reaps children itself (SIGCHLD ignored) */
             break;
         }
-        if (klease__mono_ns(clk) >= deadline)
-            r->timed_out = true;
-        else
+        if (!out_of_time(clk, deadline, b, r))
             sleep_ms(5);
     }
 out:
@@ -332,8 +363,8 @@ static klease_status plugin_fail(klease_error *err, const klease__exec_config *x
 }
 
 klease_status klease__exec_plugin_run(const klease__exec_config *x, const char *exec_info,
-                                      const klease__logger *log, klease__exec_result *out,
-                                      klease_error *err)
+                                      const klease__logger *log, const klease__budget *b,
+                                      klease__exec_result *out, klease_error *err)
 {
     klease_status st = KLEASE_OK;
     char *info = NULL;
@@ -347,7 +378,7 @@ klease_status klease__exec_plugin_run(const klease__exec_config *x, const char *
         goto out;
     }
     if ((r->spawn_errno = resolve_command(x->command, &exe)) == 0)
-        run_child(exe, argv, envp, r);
+        run_child(exe, argv, envp, b, r);
     if (r->nomem || r->spawn_errno == ENOMEM) {
         st = klease__fail(err, KLEASE_ENOMEM, "exec plugin: out of memory");
     } else if (r->spawn_errno == ENOENT) {
@@ -356,9 +387,20 @@ klease_status klease__exec_plugin_run(const klease__exec_config *x, const char *
                          "credential plugin that is not installed");
     } else if (r->spawn_errno != 0) {
         st = plugin_fail(err, x, NULL, "cannot start: %s", strerror(r->spawn_errno));
+    } else if (r->cancelled) {
+        st = klease__fail(err, KLEASE_ECLOSED,
+                          "exec plugin \"%.100s\": stopped: the call was "
+                          "cancelled",
+                          x->command);
+    } else if (r->call_timed_out) {
+        st = klease__fail(err, KLEASE_ETIMEDOUT,
+                          "exec plugin \"%.100s\": stopped: the call's time limit of %lld ms "
+                          "ran out before the plugin finished",
+                          x->command, (long long)b->limit_ms);
     } else if (r->timed_out) {
-        st = plugin_fail(err, x, r, "killed after %lld ms without finishing",
-                         (long long)atomic_load(&timeout_ms));
+        st =
+            plugin_fail(err, x, r, "killed after %lld ms (the plugin time limit) without finishing",
+                        (long long)atomic_load(&timeout_ms));
     } else if (r->too_much) {
         st = plugin_fail(err, x, r, "killed for printing more than %zu bytes",
                          KLEASE__EXEC_MAX_STDOUT);

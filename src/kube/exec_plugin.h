@@ -5,6 +5,7 @@
 #define KLEASE_KUBE_EXEC_PLUGIN_H
 
 #include "kube/config.h"
+#include "kube/http.h"
 
 #include <stdint.h>
 
@@ -59,15 +60,19 @@ klease_status klease__exec_credential_parse(const char *buf, size_t len, const c
 
 /* Runs the plugin: looked up in $PATH when the command has no '/', started
  * with posix_spawn (no shell) in its own process group, stdin
- * from /dev/null, stdout and stderr captured, our environment plus x->env
- * plus KUBERNETES_EXEC_INFO=`exec_info`. The whole process group is killed
- * when the plugin outlives the timeout or prints more than
- * KLEASE__EXEC_MAX_STDOUT bytes. A spawn failure, non-zero exit, signal,
- * timeout, too much output or bad ExecCredential is KLEASE_EAUTH with a
- * message that ends with the installHint. Blocks the calling thread; call it
- * without holding locks other threads need quickly. */
+ * from /dev/null, stdout and stderr captured, only fds 0-2 inherited, our
+ * environment plus x->env plus KUBERNETES_EXEC_INFO=`exec_info`. The whole
+ * process group is killed when the plugin outlives its time limit
+ * (KLEASE__EXEC_TIMEOUT_MS_DEFAULT) or the call's budget `b` (may be NULL),
+ * when the budget's cancel token fires, or when it prints more than
+ * KLEASE__EXEC_MAX_STDOUT bytes. The call's budget running out is
+ * KLEASE_ETIMEDOUT, a cancel KLEASE_ECLOSED; a spawn failure, non-zero exit,
+ * signal, the plugin's own time limit, too much output or a bad
+ * ExecCredential is KLEASE_EAUTH with a message that ends with the
+ * installHint. Blocks the calling thread; call it without holding locks
+ * other threads need quickly. */
 klease_status klease__exec_plugin_run(const klease__exec_config *x, const char *exec_info,
-                                      const klease__logger *log, klease__exec_result *out,
-                                      klease_error *err);
+                                      const klease__logger *log, const klease__budget *b,
+                                      klease__exec_result *out, klease_error *err);
 
 #endif

@@ -19,17 +19,30 @@ typedef struct klease__http_request {
     const char *content_type; /* NULL when there is no body */
     const char *body;
     size_t body_len;
-    int64_t timeout_ms;       /* total time allowed, > 0 */
+    int64_t timeout_ms; /* total time allowed, > 0 */
 } klease__http_request;
 
 typedef struct klease__http_response {
-    int status;             /* HTTP status code */
-    char *body;             /* NUL-terminated, owned; free with klease__http_response_clear */
+    int status; /* HTTP status code */
+    char *body; /* NUL-terminated, owned; free with klease__http_response_clear */
     size_t body_len;
     int64_t retry_after_ms; /* from a Retry-After header, or -1 */
 } klease__http_response;
 
 void klease__http_response_clear(klease__http_response *resp);
+
+/* The longest pause a server can ask for with Retry-After. A 429 or 503
+ * asking for a day (or for a date in 2100) must not stop a participant from
+ * retrying: the pause is capped well below any useful lease duration, and
+ * equal to the elector's default longest backoff. */
+#define KLEASE__RETRY_AFTER_MAX_MS INT64_C(5000)
+
+/* A Retry-After header value (RFC 9110: delay-seconds or an HTTP date) in
+ * ms from `now_wall_s` (Unix seconds), capped at KLEASE__RETRY_AFTER_MAX_MS;
+ * 0 for a date in the past; -1 for anything else (negative, fractional,
+ * garbage), which the caller treats as "no Retry-After". Entry point for
+ * fuzzing. */
+int64_t klease__retry_after_parse(const char *value, int64_t now_wall_s);
 
 /* Lets another thread interrupt a call in flight (an elector closing while
  * the API server hangs). Once cancelled it stays cancelled. */
@@ -40,7 +53,8 @@ typedef struct klease__cancel {
     void *wake_arg;
 } klease__cancel;
 
-void klease__cancel_init(klease__cancel *c);
+/* Returns 0 or an errno value (then nothing needs destroying). */
+int klease__cancel_init(klease__cancel *c);
 void klease__cancel_destroy(klease__cancel *c);
 /* Marks the token cancelled and wakes the call in flight, if any. */
 void klease__cancel_fire(klease__cancel *c);
@@ -52,6 +66,24 @@ static inline bool klease__cancel_fired(klease__cancel *c)
  * attach returns false (and registers nothing) when already cancelled. */
 bool klease__cancel_attach(klease__cancel *c, void (*wake)(void *), void *arg);
 void klease__cancel_detach(klease__cancel *c);
+
+/* One call's time budget, shared by every stage of the call: waiting for a
+ * pooled connection, fetching credentials (token file, exec plugin), the
+ * request and the retry after a 401. An absolute deadline on the system
+ * monotonic clock, the limit it was made from (so a timeout message can name
+ * it) and the call's cancel token. */
+typedef struct klease__budget {
+    int64_t deadline_ns;    /* INT64_MAX: no limit */
+    int64_t limit_ms;       /* the call's time limit, for messages */
+    klease__cancel *cancel; /* may be NULL */
+} klease__budget;
+
+/* A budget of `limit_ms` from now (<= 0: no limit). */
+klease__budget klease__budget_start(int64_t limit_ms, klease__cancel *cancel);
+/* Whole milliseconds left; 0 when less than 1 ms is left (the caller then
+ * fails with KLEASE_ETIMEDOUT rather than pass 0, "no limit", to libcurl).
+ * INT64_MAX without a limit. A NULL budget has no limit. */
+int64_t klease__budget_left_ms(const klease__budget *b);
 
 /* Receives body bytes of a streaming response. Return false to stop. */
 typedef bool (*klease__http_data_fn)(void *user, const char *data, size_t len);

@@ -20,7 +20,7 @@
  * curl_global_init() itself before creating a client. */
 #include "kube/http_curl.h"
 
-#include "kube/http_pool.h"
+#include "kube/http_curl_internal.h"
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -32,24 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-typedef struct curl_transport {
-    klease__transport base;
-    klease__slot_pool pool;
-    bool pool_ready;
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    char *base_url;            /* scheme://host[:port][/prefix], host replaced by tls-server-name */
-    struct curl_slist *connect_to; /* routes tls-server-name to the real host */
-    char *proxy;
-    char *ca_pem;
-    size_t ca_pem_len;
-    bool insecure;
-    int64_t connect_timeout_ms;
-    size_t max_body;
-    const klease__logger *log;
-    klease__credentials *creds;
-} curl_transport;
 
 /* ---------------------------------------------------------------- share */
 
@@ -69,19 +51,6 @@ static void share_unlock(CURL *h, curl_lock_data data, void *user)
 }
 
 /* ------------------------------------------------------------- transfer */
-
-typedef struct transfer {
-    curl_transport *t;
-    CURL *easy;
-    char *buf; /* body of a non-streamed (or non-2xx streamed) response */
-    size_t len;
-    size_t cap;
-    bool too_big;
-    klease__http_data_fn on_data; /* streaming only */
-    void *user;
-    bool stopped; /* on_data asked to stop */
-    char errbuf[CURL_ERROR_SIZE];
-} transfer;
 
 static bool buffer_append(transfer *x, const char *data, size_t n)
 {
@@ -105,7 +74,7 @@ static bool buffer_append(transfer *x, const char *data, size_t n)
     return true;
 }
 
-static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
+size_t klease__curl_on_write(char *data, size_t size, size_t nmemb, void *user)
 {
     transfer *x = user;
     size_t n = size * nmemb;
@@ -184,147 +153,36 @@ static int64_t retry_after_ms(CURL *easy)
     struct curl_header *h = NULL;
     if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
         return -1;
-    char *end = NULL;
-    long long secs = strtoll(h->value, &end, 10);
-    if (end != h->value && *end == '\0' && secs >= 0 && secs < 86400)
-        return (int64_t)secs * 1000;
-    /* An HTTP date: time left until then. */
-    time_t when = curl_getdate(h->value, NULL);
-    if (when < 0)
-        return -1;
-    time_t now = time(NULL);
-    return when > now ? (int64_t)(when - now) * 1000 : 0;
+    return klease__retry_after_parse(h->value, (int64_t)time(NULL));
 }
 
-/* The options every request on a slot shares, set once per slot rather than
- * after a curl_easy_reset() per request (measured: about 10-20% less client
- * CPU per renewal; see bench/bench_renew.c). */
-static void configure_slot(curl_transport *t, klease__slot *s)
+/* A timeout names the limit that fired and its value: the connect limit
+ * when the transfer ended nearer to it than to the call's limit (libcurl
+ * reports both as CURLE_OPERATION_TIMEDOUT), else the call's own limit. */
+static klease_status timed_out(const transfer *x, const klease__http_request *req,
+                               const klease__budget *b, const char *detail, klease_error *err)
 {
-    CURL *e = s->easy;
-    if (s->configured)
-        return;
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "libklease/" KLEASE_VERSION_STRING);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_SHARE, t->share);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    if (t->connect_to != NULL)
-        curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
-    if (t->proxy != NULL)
-        curl_easy_setopt(e, CURLOPT_PROXY, t->proxy);
-    if (t->ca_pem != NULL) {
-        struct curl_blob ca = {t->ca_pem, t->ca_pem_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
-    }
-    if (t->insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    s->configured = true;
+    int64_t elapsed_ms =
+        (klease__mono_ns(klease__clock_system()) - x->started_ns) / KLEASE__NS_PER_MS;
+    if (x->connect_ms < x->attempt_ms && elapsed_ms < (x->connect_ms + x->attempt_ms) / 2)
+        return klease__fail(err, KLEASE_ETIMEDOUT,
+                            "%s %s: connecting timed out after %lld ms (the client's connect "
+                            "time limit): %s",
+                            req->method, req->path, (long long)x->connect_ms, detail);
+    /* Earlier stages (pool wait, credentials, a first attempt) may have used
+     * part of the call's limit; say so when it was a noticeable part. */
+    char share[96] = "";
+    if (b->limit_ms - x->attempt_ms > 50)
+        snprintf(share, sizeof share, "; %lld ms of it were left for this request",
+                 (long long)x->attempt_ms);
+    return klease__fail(err, KLEASE_ETIMEDOUT,
+                        "%s %s: timed out after %lld ms (the call's time limit%s): %s", req->method,
+                        req->path, (long long)b->limit_ms, share, detail);
 }
 
-/* Sets the options of one request. Everything a previous request on this
- * slot may have set differently (method, body, credentials) is set again,
- * or cleared, explicitly. */
-static klease_status prepare(curl_transport *t, klease__slot *s, transfer *x,
-                             const klease__http_request *req, const klease__auth *auth,
-                             struct curl_slist **headers, klease_error *err)
-{
-    CURL *e = x->easy;
-    char line[8192];
-    configure_slot(t, s);
-
-    size_t url_len = strlen(t->base_url) + strlen(req->path) + 1;
-    char *url = klease__malloc(url_len);
-    if (url == NULL)
-        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    snprintf(url, url_len, "%s%s", t->base_url, req->path);
-    CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url); /* libcurl copies it */
-    klease__free(url);
-
-    struct curl_slist *h = NULL, *tmp;
-    const char *fixed[] = {"Accept: application/json", "Expect:"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        if ((tmp = curl_slist_append(h, fixed[i])) == NULL)
-            goto oom;
-        h = tmp;
-    }
-    if (req->content_type != NULL) {
-        snprintf(line, sizeof line, "Content-Type: %s", req->content_type);
-        if ((tmp = curl_slist_append(h, line)) == NULL)
-            goto oom;
-        h = tmp;
-    }
-    if (auth->bearer_token != NULL) {
-        int n = snprintf(line, sizeof line, "Authorization: Bearer %s", auth->bearer_token);
-        if (n < 0 || (size_t)n >= sizeof line) {
-            curl_slist_free_all(h);
-            return klease__fail(err, KLEASE_EAUTH, "bearer token is too long (%d bytes)", n);
-        }
-        tmp = curl_slist_append(h, line);
-        explicit_bzero(line, sizeof line);
-        if (tmp == NULL)
-            goto oom;
-        h = tmp;
-    }
-    *headers = h;
-
-    if (rc == CURLE_OK)
-        rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-    int64_t connect_ms = t->connect_timeout_ms < req->timeout_ms ? t->connect_timeout_ms
-                                                                  : req->timeout_ms;
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
-
-    /* HTTPGET drops any body of an earlier request; CUSTOMREQUEST then names
-     * the method (NULL: plain GET). */
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    if (strcmp(req->method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
-    } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-        if (req->body != NULL) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
-        } else if (strcmp(req->method, "DELETE") != 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-        }
-    }
-
-    if (auth->client_cert_pem != NULL && auth->client_key_pem != NULL) {
-        /* Certificates and keys go to libcurl from memory; nothing touches disk. */
-        struct curl_blob cert = {auth->client_cert_pem, auth->client_cert_pem_len, CURL_BLOB_COPY};
-        struct curl_blob key = {auth->client_key_pem, auth->client_key_pem_len, CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
-        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
-    } else {
-        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, NULL);
-        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, NULL);
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-    curl_easy_setopt(e, CURLOPT_USERNAME, auth->username);
-    curl_easy_setopt(e, CURLOPT_PASSWORD,
-                     auth->username == NULL ? NULL : auth->password != NULL ? auth->password : "");
-    if (rc != CURLE_OK)
-        return klease__fail(err, rc == CURLE_OUT_OF_MEMORY ? KLEASE_ENOMEM : KLEASE_EINVAL,
-                            "%s %s: cannot set up the request: %s", req->method, req->path,
-                            curl_easy_strerror(rc));
-    return KLEASE_OK;
-oom:
-    curl_slist_free_all(h);
-    return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-}
-
-static klease_status map_result(const transfer *x, const klease__http_request *req, CURLcode rc,
-                                bool cancelled, klease_error *err)
+static klease_status map_result(const transfer *x, const klease__http_request *req,
+                                const klease__budget *b, CURLcode rc, bool cancelled,
+                                klease_error *err)
 {
     const char *detail = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc);
     if (cancelled)
@@ -333,9 +191,7 @@ static klease_status map_result(const transfer *x, const klease__http_request *r
         return klease__fail(err, KLEASE_EPROTO, "%s %s: response body larger than %zu bytes",
                             req->method, req->path, x->t->max_body);
     switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return klease__fail(err, KLEASE_ETIMEDOUT, "%s %s: timed out after %lld ms: %s",
-                            req->method, req->path, (long long)req->timeout_ms, detail);
+    case CURLE_OPERATION_TIMEDOUT: return timed_out(x, req, b, detail, err);
     case CURLE_OUT_OF_MEMORY:
     case CURLE_WRITE_ERROR:
         return klease__fail(err, KLEASE_ENOMEM, "%s %s: out of memory", req->method, req->path);
@@ -347,35 +203,51 @@ static klease_status map_result(const transfer *x, const klease__http_request *r
     }
 }
 
+/* The call's budget ran out before `stage` could begin. */
+static klease_status no_time_left(const klease__http_request *req, const klease__budget *b,
+                                  const char *stage, klease_error *err)
+{
+    return klease__fail(err, KLEASE_ETIMEDOUT,
+                        "%s %s: timed out: the call's time limit of %lld ms ran out before %s",
+                        req->method, req->path, (long long)b->limit_ms, stage);
+}
+
+/* One attempt of the call: credentials, then the request, both within the
+ * call's budget `b`. */
 static klease_status perform(curl_transport *t, klease__slot *s, const klease__http_request *req,
-                             klease__cancel *cancel, klease__http_data_fn on_data, void *user,
+                             const klease__budget *b, klease__http_data_fn on_data, void *user,
                              klease__http_response *resp, bool *retry_401, klease_error *err)
 {
     klease_status st = KLEASE_OK;
     struct curl_slist *headers = NULL;
     klease__auth auth = {0};
     transfer x = {.t = t, .easy = s->easy, .on_data = on_data, .user = user};
-    int64_t started = 0;
 
     *retry_401 = false;
-    if (t->creds != NULL && (st = klease__credentials_get(t->creds, &auth, err)) != KLEASE_OK)
+    if (t->creds != NULL && (st = klease__credentials_get(t->creds, b, &auth, err)) != KLEASE_OK)
         goto out;
-    if ((st = prepare(t, s, &x, req, &auth, &headers, err)) != KLEASE_OK)
+    if ((x.attempt_ms = klease__budget_left_ms(b)) < 1) {
+        st = no_time_left(req, b, "the request could be sent", err);
         goto out;
-    started = klease__mono_ns(klease__clock_system());
+    }
+    x.connect_ms = t->connect_timeout_ms < x.attempt_ms ? t->connect_timeout_ms : x.attempt_ms;
+    if ((st = klease__curl_prepare(t, s, &x, req, &auth, &headers, err)) != KLEASE_OK)
+        goto out;
+    x.started_ns = klease__mono_ns(klease__clock_system());
 
     bool cancelled;
-    CURLcode rc = run(s, cancel, &cancelled);
+    CURLcode rc = run(s, b->cancel, &cancelled);
     if (x.stopped)
         rc = CURLE_OK; /* the stream consumer asked to stop: a clean end */
     if (rc != CURLE_OK) {
-        st = map_result(&x, req, rc, cancelled, err);
+        st = map_result(&x, req, b, rc, cancelled, err);
         goto out;
     }
     long code = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-    klease__log(t->log, KLEASE_LOG_DEBUG, "%s %s -> %ld in %lld ms", req->method, req->path, code,
-                (long long)((klease__mono_ns(klease__clock_system()) - started) / KLEASE__NS_PER_MS));
+    klease__log(
+        t->log, KLEASE_LOG_DEBUG, "%s %s -> %ld in %lld ms", req->method, req->path, code,
+        (long long)((klease__mono_ns(klease__clock_system()) - x.started_ns) / KLEASE__NS_PER_MS));
     if (code == 401 && t->creds != NULL)
         *retry_401 = klease__credentials_unauthorized(t->creds, auth.generation);
     resp->status = (int)code;
@@ -389,39 +261,48 @@ static klease_status perform(curl_transport *t, klease__slot *s, const klease__h
             st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
     }
 out:
-    /* The handle still points at the header list; reset it before freeing. */
-    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+    klease__curl_unhook(s->easy);
     curl_slist_free_all(headers);
     klease__auth_clear(&auth);
     klease__free(x.buf);
     return st;
 }
 
+/* One call, end to end, on one budget: the wait for a pooled connection,
+ * credentials, the request and the retry after a 401 all draw from the
+ * call's time limit, and all of them end early when it is cancelled. */
 static klease_status do_request(curl_transport *t, const klease__http_request *req,
                                 klease__cancel *cancel, klease__http_data_fn on_data, void *user,
                                 klease__http_response *resp, klease_error *err)
 {
+    if (req->timeout_ms < 1)
+        return klease__fail(err, KLEASE_ETIMEDOUT, "%s %s: no time left for the call", req->method,
+                            req->path);
+    klease__budget b = klease__budget_start(req->timeout_ms, cancel);
     bool pooled = on_data == NULL;
     klease_status took = KLEASE_OK;
-    klease__slot *s = pooled ? klease__slot_pool_take(&t->pool, req->timeout_ms, cancel, &took)
+    klease__slot *s = pooled ? klease__slot_pool_take(&t->pool, b.deadline_ns, cancel, &took)
                              : klease__slot_new();
     if (s == NULL) {
         if (took == KLEASE_ETIMEDOUT)
-            return klease__fail(err, took, "%s %s: timed out waiting for one of %zu connections",
-                                req->method, req->path, t->pool.max);
+            return klease__fail(err, took,
+                                "%s %s: timed out after %lld ms (the call's time limit) waiting "
+                                "for one of %zu connections",
+                                req->method, req->path, (long long)b.limit_ms, t->pool.max);
         if (took == KLEASE_ECLOSED)
             return klease__fail(err, took, "%s %s: cancelled", req->method, req->path);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     }
     *resp = (klease__http_response){.retry_after_ms = -1};
     bool retry = false;
-    klease_status st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
+    klease_status st = perform(t, s, req, &b, on_data, user, resp, &retry, err);
     if (st == KLEASE_OK && retry) {
-        /* One more try with fresh credentials (exec plugin re-run, token re-read). */
+        /* One more try with fresh credentials (exec plugin re-run, token
+         * re-read), in what is left of the same budget. */
         klease__log(t->log, KLEASE_LOG_INFO, "%s %s: 401, retrying with fresh credentials",
                     req->method, req->path);
         klease__http_response_clear(resp);
-        st = perform(t, s, req, cancel, on_data, user, resp, &retry, err);
+        st = perform(t, s, req, &b, on_data, user, resp, &retry, err);
     }
     if (!pooled)
         klease__slot_free(s);
@@ -455,7 +336,7 @@ static void curl_destroy(klease__transport *base)
         klease__slot_pool_destroy(&t->pool);
     if (t->share != NULL)
         curl_share_cleanup(t->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    for (int i = 0; i < t->share_locks_ready; i++)
         pthread_mutex_destroy(&t->share_locks[i]);
     curl_slist_free_all(t->connect_to);
     klease__free(t->base_url);
@@ -525,13 +406,19 @@ klease_status klease__curl_transport_new(klease__transport **out, const klease__
     t->base.stream = curl_stream;
     t->base.destroy = curl_destroy;
     if (klease__slot_pool_init(&t->pool, settings->max_connections > 0 ? settings->max_connections
-                                                                        : 16) != 0) {
+                                                                       : 16) != 0) {
         klease__free(t);
         return klease__fail(err, KLEASE_ENOMEM, "cannot create the connection pool");
     }
     t->pool_ready = true;
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&t->share_locks[i], NULL);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+        if (pthread_mutex_init(&t->share_locks[i], NULL) != 0) {
+            t->share_locks_ready = i;
+            st = klease__fail(err, KLEASE_ENOMEM, "cannot create a mutex");
+            goto fail;
+        }
+    }
+    t->share_locks_ready = CURL_LOCK_DATA_LAST;
     t->connect_timeout_ms = settings->connect_timeout_ms;
     t->max_body = settings->max_response_bytes;
     t->log = settings->log;
@@ -541,7 +428,8 @@ klease_status klease__curl_transport_new(klease__transport **out, const klease__
     if ((st = set_server(t, cfg, err)) != KLEASE_OK)
         goto fail;
     if ((cfg->proxy_url != NULL && (t->proxy = klease__strdup(cfg->proxy_url)) == NULL) ||
-        (cfg->ca_pem != NULL && (t->ca_pem = klease__strndup(cfg->ca_pem, cfg->ca_pem_len)) == NULL)) {
+        (cfg->ca_pem != NULL &&
+         (t->ca_pem = klease__strndup(cfg->ca_pem, cfg->ca_pem_len)) == NULL)) {
         st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
         goto fail;
     }
@@ -550,11 +438,15 @@ klease_status klease__curl_transport_new(klease__transport **out, const klease__
         st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
         goto fail;
     }
-    curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
-    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    /* Without the locks, sharing between threads would be a data race. */
+    if (curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(t->share, CURLSHOPT_USERDATA, t) != CURLSHE_OK ||
+        curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        st = klease__fail(err, KLEASE_ECONFIG, "libcurl refused to share TLS sessions and DNS");
+        goto fail;
+    }
     *out = &t->base;
     return KLEASE_OK;
 fail:

@@ -38,8 +38,8 @@ int klease__slot_pool_init(klease__slot_pool *p, size_t max)
 {
     *p = (klease__slot_pool){.max = max > 0 ? max : 1};
     int rc = klease__cond_init(&p->freed);
-    if (rc == 0)
-        pthread_mutex_init(&p->mu, NULL);
+    if (rc == 0 && (rc = pthread_mutex_init(&p->mu, NULL)) != 0)
+        pthread_cond_destroy(&p->freed);
     return rc;
 }
 
@@ -62,11 +62,10 @@ static void wake_waiters(void *arg)
     pthread_mutex_unlock(&p->mu);
 }
 
-klease__slot *klease__slot_pool_take(klease__slot_pool *p, int64_t timeout_ms,
-                                     klease__cancel *cancel, klease_status *st)
+klease__slot *klease__slot_pool_take(klease__slot_pool *p, int64_t deadline, klease__cancel *cancel,
+                                     klease_status *st)
 {
     const klease__clock *c = klease__clock_system();
-    int64_t deadline = klease__add_sat(klease__mono_ns(c), timeout_ms * KLEASE__NS_PER_MS);
     bool attached = false;
     klease__slot *s = NULL;
     *st = KLEASE_OK;

@@ -32,10 +32,10 @@ int klease__slot_pool_init(klease__slot_pool *p, size_t max);
 void klease__slot_pool_destroy(klease__slot_pool *p);
 
 /* A slot, waiting while `max` are taken. NULL with *st set to KLEASE_ETIMEDOUT
- * (none came back within timeout_ms), KLEASE_ECLOSED (`cancel` fired) or
- * KLEASE_ENOMEM. */
-klease__slot *klease__slot_pool_take(klease__slot_pool *p, int64_t timeout_ms,
-                                     klease__cancel *cancel, klease_status *st);
+ * (none came back by `deadline`, system monotonic ns: the call's own
+ * deadline), KLEASE_ECLOSED (`cancel` fired) or KLEASE_ENOMEM. */
+klease__slot *klease__slot_pool_take(klease__slot_pool *p, int64_t deadline, klease__cancel *cancel,
+                                     klease_status *st);
 /* Returns a slot for reuse. */
 void klease__slot_pool_put(klease__slot_pool *p, klease__slot *s);
 /* Frees a taken slot that must not be reused (an allocation failed in it). */

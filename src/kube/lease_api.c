@@ -105,6 +105,10 @@ static klease_status call(klease_client *c, const char *method, const char *ns, 
     klease_status st = klease__lease_validate_names(ns, name, err);
     if (st != KLEASE_OK)
         return st;
+    if (opts != NULL && opts->timeout_ms < 0)
+        return klease__fail(err, KLEASE_ETIMEDOUT,
+                            "%s lease %s/%s: no time left (under 1 ms) for the call", method, ns,
+                            name);
     /* POST goes to the collection; the name travels in the body. */
     char *path = lease_path(ns, strcmp(method, "POST") == 0 ? NULL : name, query);
     if (path == NULL)

@@ -16,8 +16,9 @@ typedef enum klease__patch_type {
 
 /* Per-call options. */
 typedef struct klease__call {
-    int64_t timeout_ms;      /* <= 0: the client's; otherwise min(this, the client's) */
-    klease__cancel *cancel;  /* may be NULL */
+    int64_t timeout_ms;     /* 0: the client's; > 0: min(this, the client's); < 0: no time
+                             * left, the call fails with KLEASE_ETIMEDOUT at once */
+    klease__cancel *cancel; /* may be NULL */
 } klease__call;
 
 /* Namespace: a DNS-1123 label; name: a DNS-1123 subdomain (what the API

@@ -49,8 +49,9 @@ void klease_claim_expire_with_grace(const klease_claim *claim, int64_t grace_ms)
 {
     if (claim == NULL)
         return;
-    int64_t grace_ns = grace_ms > 0 ? grace_ms * KLEASE__NS_PER_MS : 0;
-    klease__sleep_until(klease__clock_system(), claim->deadline_mono_ns - grace_ns);
+    int64_t grace_ns = grace_ms > 0 ? klease__ms_to_ns(grace_ms) : 0;
+    klease__sleep_until(klease__clock_system(),
+                        klease__add_sat(claim->deadline_mono_ns, -grace_ns));
 }
 
 void klease_claim_expire(const klease_claim *claim)

@@ -50,11 +50,15 @@ static klease_status read_int(const cJSON *spec, const char *name, bool *has, in
     *has = false;
     if (v == NULL)
         return KLEASE_OK;
-    /* cJSON keeps numbers as doubles: refuse fractions and values beyond any
-     * int64 (the API's fields are int32; bounds are applied by callers). */
+    /* cJSON keeps numbers as doubles: refuse fractions, and values outside
+     * int32, the type of every integer in a Lease spec. A server that sends
+     * leaseDurationSeconds 1e10 is broken, and trusting it would make a
+     * deadline arithmetic problem out of a protocol problem. */
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
     if (!(d >= -9.0e18 && d <= 9.0e18) || (double)(int64_t)d != d)
         return klease__fail(err, KLEASE_EPROTO, "lease: spec.%s is not an integer", name);
+    if (d < (double)INT32_MIN || d > (double)INT32_MAX)
+        return klease__fail(err, KLEASE_EPROTO, "lease: spec.%s %.0f is outside int32", name, d);
     *has = true;
     *out = (int64_t)d;
     return KLEASE_OK;
@@ -116,7 +120,7 @@ klease_status klease__lease_decode_object(const cJSON *obj, klease__lease *out, 
     int64_t transitions = 0;
     if ((st = read_int(spec, "leaseTransitions", &has_transitions, &transitions, err)))
         return st;
-    out->transitions = transitions < 0 ? 0 : (transitions > INT32_MAX ? INT32_MAX : transitions);
+    out->transitions = transitions < 0 ? 0 : transitions;
     return KLEASE_OK;
 }
 

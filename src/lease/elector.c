@@ -218,7 +218,7 @@ static void follow(klease_elector *e, const klease_claim *claim)
     }
     /* Poll: look again after the poll interval, or at the deadline if sooner. */
     int64_t next = klease__add_sat(klease__mono_ns(e->clock),
-                                   e->opts.poll_interval_ms * KLEASE__NS_PER_MS);
+                                   klease__ms_to_ns(e->opts.poll_interval_ms));
     sleep_until(e, next < claim->deadline_mono_ns ? next : claim->deadline_mono_ns);
     if (!closing(e)) {
         klease_error err;
@@ -266,9 +266,17 @@ static void *elector_main(void *arg)
         }
         publish_loss(e, false);
         int64_t delay_ms = klease__backoff_next(&backoff);
-        if (err.retry_after_ms > delay_ms)
-            delay_ms = err.retry_after_ms; /* the server asked for a pause */
-        int64_t wake = klease__add_sat(klease__mono_ns(e->clock), delay_ms * KLEASE__NS_PER_MS);
+        if (err.retry_after_ms > delay_ms) /* the server asked for a pause, within reason */
+            delay_ms = err.retry_after_ms < KLEASE__RETRY_AFTER_MAX_MS ? err.retry_after_ms
+                                                                       : KLEASE__RETRY_AFTER_MAX_MS;
+        int64_t now = klease__mono_ns(e->clock);
+        int64_t wake = klease__add_sat(now, klease__ms_to_ns(delay_ms));
+        /* Nor past the end of someone else's claim: the lease is free then. */
+        pthread_mutex_lock(&e->m->state_mu);
+        if (e->m->has_claim && !klease__claim_names(&e->m->claim, e->claimant) &&
+            e->m->claim.deadline_mono_ns > now && e->m->claim.deadline_mono_ns < wake)
+            wake = e->m->claim.deadline_mono_ns;
+        pthread_mutex_unlock(&e->m->state_mu);
         /* Never sleep through our own deadline: the loss must be published then. */
         int64_t lead_end = atomic_load(&e->leader_deadline);
         if (lead_end != 0 && lead_end < wake) {
@@ -367,10 +375,16 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     e->grace_ns = grace_ns;
     e->margin_ns = margin_ms * KLEASE__NS_PER_MS; /* < grace < duration: no overflow */
     e->opts = *opts;
-    klease__cancel_init(&e->cancel);
-    pthread_mutex_init(&e->mu, NULL);
+    int rc = klease__cancel_init(&e->cancel);
+    if (rc == 0 && (rc = pthread_mutex_init(&e->mu, NULL)) != 0)
+        klease__cancel_destroy(&e->cancel);
+    if (rc != 0) {
+        klease__free(e);
+        return klease__fail(err, KLEASE_ENOMEM, "cannot create the elector's locks: %s",
+                            strerror(rc));
+    }
     atomic_init(&e->leader_deadline, 0);
-    int rc = klease__cond_init(&e->cond);
+    rc = klease__cond_init(&e->cond);
     if (rc == 0) {
         rc = pthread_create(&e->thread, NULL, elector_main, e);
         if (rc != 0)
@@ -403,7 +417,7 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
     /* Waits are on the elector's clock, so tests with a fake clock stay exact. */
     int64_t deadline = timeout_ms < 0 ? INT64_MAX
                                       : klease__add_sat(klease__mono_ns(e->clock),
-                                                        timeout_ms * KLEASE__NS_PER_MS);
+                                                        klease__ms_to_ns(timeout_ms));
     klease_status st = KLEASE_OK;
     pthread_mutex_lock(&e->mu);
     e->waiters++;

@@ -25,7 +25,7 @@ void klease__manager_derive(klease_manager *m, int64_t now_mono, int64_t now_wal
     if (!m->has_lease || !l->has_holder || !l->has_renew_time || !l->has_duration ||
         l->duration_s <= 0)
         return;
-    int64_t duration_ns = l->duration_s * KLEASE__NS_PER_S;
+    int64_t duration_ns = klease__s_to_ns(l->duration_s);
     bool self = m->claimant[0] != '\0' && klease__lease_held_by(l, m->claimant);
     int64_t deadline;
     if (self && strcmp(l->resource_version, m->own_rv) == 0) {

@@ -59,7 +59,7 @@ klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *
                             "duration (%lld s)",
                             (long long)p->renew_grace_ms, (long long)secs);
     *duration_s = secs;
-    *grace_ns = p->renew_grace_ms * KLEASE__NS_PER_MS;
+    *grace_ns = klease__ms_to_ns(p->renew_grace_ms);
     return KLEASE_OK;
 }
 
@@ -105,10 +105,11 @@ static klease_status count_failure(klease_manager *m, klease_status st)
 }
 
 /* The time limit of a call made while `claimant` may hold the lease: never
- * past the time left on our claim (0 = the client's limit). While more than
- * `margin_ns` is left, the call ends at deadline - margin instead, so an
- * elector whose renewal hangs gets its thread back when its leadership ends,
- * not only when its claim does. */
+ * past the time left on our claim (0 = the client's limit; -1 = under 1 ms
+ * left, which the call refuses with KLEASE_ETIMEDOUT rather than round to
+ * "no limit"). While more than `margin_ns` is left, the call ends at
+ * deadline - margin instead, so an elector whose renewal hangs gets its
+ * thread back when its leadership ends, not only when its claim does. */
 static int64_t call_timeout_ms(klease_manager *m, const char *claimant, int64_t margin_ns)
 {
     int64_t left = 0;
@@ -121,8 +122,7 @@ static int64_t call_timeout_ms(klease_manager *m, const char *claimant, int64_t 
         return 0;
     if (left > margin_ns)
         left -= margin_ns;
-    /* Under a millisecond left is still a limit, not "the client's". */
-    return left >= KLEASE__NS_PER_MS ? left / KLEASE__NS_PER_MS : 1;
+    return left >= KLEASE__NS_PER_MS ? left / KLEASE__NS_PER_MS : -1;
 }
 
 /* ------------------------------------------------------------- API calls */
@@ -185,7 +185,7 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
         m->stats.errors++;
     } else {
         klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
-        m->own_deadline = klease__add_sat(send_mono, duration_s * KLEASE__NS_PER_S);
+        m->own_deadline = klease__add_sat(send_mono, klease__s_to_ns(duration_s));
         klease__manager_store(m, &l, klease__mono_ns(c));
         klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
         (*success_counter)++;
@@ -543,10 +543,16 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
     klease_manager *m = klease__calloc(1, sizeof *m);
     if (m == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    pthread_mutex_init(&m->io_mu, NULL);
-    pthread_mutex_init(&m->state_mu, NULL);
+    int rc = pthread_mutex_init(&m->io_mu, NULL);
+    if (rc == 0 && (rc = pthread_mutex_init(&m->state_mu, NULL)) != 0)
+        pthread_mutex_destroy(&m->io_mu);
+    if (rc != 0) {
+        klease__free(m);
+        return klease__fail(err, KLEASE_ENOMEM, "cannot create the manager's locks: %s",
+                            strerror(rc));
+    }
     m->client = client;
-    m->skew_tolerance_ns = opts->clock_skew_tolerance_ms * KLEASE__NS_PER_MS;
+    m->skew_tolerance_ns = klease__ms_to_ns(opts->clock_skew_tolerance_ms);
     m->max_conflict_rounds = opts->max_conflict_rounds;
     if ((m->ns = klease__strdup(ns)) == NULL || (m->name = klease__strdup(name)) == NULL ||
         (m->field_manager = klease__strdup(opts->field_manager ? opts->field_manager

@@ -96,4 +96,14 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
 printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t"}}' \
     >"$out/exec_credential/v1beta1"
 
+# fuzz_retry_after: header values, both forms and the broken ones.
+mkdir -p "$out/retry_after"
+n=1
+for v in '2' '86399' 'Mon, 23 Nov 2026 18:00:03 GMT' 'Fri, 31 Dec 2100 23:59:59 GMT' \
+    'Sunday, 06-Nov-94 08:49:37 GMT' 'Sun Nov  6 08:49:37 1994' '-1' '1.5' \
+    '99999999999999999999999999' ' 3 '; do
+    printf '%s' "$v" >"$out/retry_after/$(printf '%02d' $n)"
+    n=$((n + 1))
+done
+
 for d in "$out"/*; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds"; done

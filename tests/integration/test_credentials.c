@@ -205,12 +205,136 @@ static void test_user_info_in_a_server_url_never_reaches_a_log_line_or_an_error(
     ksim_stop(sim);
 }
 
+/* The request's time limit covers the exec plugin too: a plugin that takes
+ * 5 s fails a call limited to 500 ms at about 500 ms, with KLEASE_ETIMEDOUT
+ * (it used to run to the plugin's own 30 s limit and fail with EAUTH). */
+static void test_a_slow_exec_plugin_fails_the_call_at_its_time_limit(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    char plugin[1024], kubeconfig[1024], user[4096];
+    snprintf(plugin, sizeof plugin, "%s/slow.sh", ksim_workdir(sim));
+    snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-slow", ksim_workdir(sim));
+    write_file(plugin,
+               "#!/bin/sh\nsleep 5\n"
+               "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+               "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"late\"}}'\n",
+               0700);
+    snprintf(user, sizeof user,
+             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+             "      command: %s\n      interactiveMode: Never\n",
+             plugin);
+    itest_write_kubeconfig(sim, kubeconfig, user);
+    klease_client *c = itest_client_from(kubeconfig, 500);
+    klease_error err;
+    int64_t t0 = itest_now_ms();
+    assert_int_equal(get(c, &err), KLEASE_ETIMEDOUT);
+    /* 500 ms asked; 3 s allows for a loaded machine and is far from 5 s. */
+    assert_true(itest_now_ms() - t0 < 3000);
+    if (strstr(err.message, "500 ms") == NULL)
+        fail_msg("message: %s", err.message);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
+/* The retry after a 401 draws from the same budget as the first attempt: a
+ * second plugin run that takes 5 s cannot stretch a 1 s call to 5 s. */
+static void test_the_retry_after_a_401_shares_the_calls_time_limit(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    assert_int_equal(ksim_add_token(sim, "exec-token-2", "exec-user", true), 0);
+    char plugin[1024], counter[1024], kubeconfig[1024], user[4096], script[4096];
+    snprintf(plugin, sizeof plugin, "%s/slow-second.sh", ksim_workdir(sim));
+    snprintf(counter, sizeof counter, "%s/runs", ksim_workdir(sim));
+    snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-slow-second", ksim_workdir(sim));
+    /* Run 1 is quick with a token the server refuses; run 2 takes 5 s. */
+    snprintf(script, sizeof script,
+             "#!/bin/sh\n"
+             "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%s'\n"
+             "[ $n -ge 2 ] && sleep 5\n"
+             "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+             "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token-%%s\"}}' $n\n",
+             counter, counter);
+    write_file(plugin, script, 0700);
+    snprintf(user, sizeof user,
+             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+             "      command: %s\n      interactiveMode: Never\n",
+             plugin);
+    itest_write_kubeconfig(sim, kubeconfig, user);
+    klease_client *c = itest_client_from(kubeconfig, 1000);
+    klease_error err;
+    int64_t t0 = itest_now_ms();
+    assert_int_equal(get(c, &err), KLEASE_ETIMEDOUT);
+    /* 1 s asked; 4 s allows for a loaded machine and is short of 5 s. */
+    assert_true(itest_now_ms() - t0 < 4000);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
+/* An exec plugin inherits only fds 0-2, even while the client holds an open
+ * TLS connection (the second run happens after a 401 on a kept-alive
+ * connection). The plugin lists its descriptors with ls. */
+static void test_an_exec_plugin_inherits_only_stdin_stdout_and_stderr(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    assert_int_equal(ksim_add_token(sim, "exec-token-2", "exec-user", true), 0);
+    char plugin[1024], counter[1024], fds[1024], kubeconfig[1024], user[4096], script[4096];
+    snprintf(plugin, sizeof plugin, "%s/fds.sh", ksim_workdir(sim));
+    snprintf(counter, sizeof counter, "%s/runs", ksim_workdir(sim));
+    snprintf(fds, sizeof fds, "%s/fds", ksim_workdir(sim));
+    snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-fds", ksim_workdir(sim));
+    snprintf(script, sizeof script,
+             "#!/bin/sh\n"
+             "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%s'\n"
+             "ls -l /proc/self/fd > '%s.'$n 2>&1\n"
+             "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+             "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token-%%s\"}}' $n\n",
+             counter, counter, fds);
+    write_file(plugin, script, 0700);
+    snprintf(user, sizeof user,
+             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+             "      command: %s\n      interactiveMode: Never\n",
+             plugin);
+    itest_write_kubeconfig(sim, kubeconfig, user);
+    klease_client *c = itest_client_from(kubeconfig, 0);
+    klease_error err;
+    assert_int_equal(get(c, &err), KLEASE_ENOTFOUND); /* run 1, a 401, run 2 */
+
+    char path[1100], line[1024];
+    snprintf(path, sizeof path, "%s.2", fds);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int seen = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        const char *arrow = strstr(line, " -> ");
+        if (arrow == NULL)
+            continue; /* the "total" line */
+        const char *name = arrow;
+        while (name > line && name[-1] != ' ')
+            name--;
+        int fd = (int)strtol(name, NULL, 10);
+        /* 0-2, and the directory ls itself opened to list them. */
+        if (fd > 2 && strstr(arrow, "/proc/") == NULL)
+            fail_msg("the plugin inherited fd %d: %s", fd, line);
+        seen++;
+    }
+    fclose(f);
+    assert_true(seen >= 3);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_rotating_token_file_is_followed),
         cmocka_unit_test(test_an_exec_plugin_is_run_again_after_a_401),
         cmocka_unit_test(test_user_info_in_a_server_url_never_reaches_a_log_line_or_an_error),
+        cmocka_unit_test(test_a_slow_exec_plugin_fails_the_call_at_its_time_limit),
+        cmocka_unit_test(test_the_retry_after_a_401_shares_the_calls_time_limit),
+        cmocka_unit_test(test_an_exec_plugin_inherits_only_stdin_stdout_and_stderr),
     };
     return cmocka_run_group_tests_name("credentials", tests, NULL, NULL);
 }

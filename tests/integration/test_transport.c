@@ -7,10 +7,16 @@
 #include "kube/watch.h"
 #include "lease/codec.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define NS "default"
 
@@ -53,8 +59,8 @@ static void test_each_lease_call_works_over_https_with_a_token(void **state)
     klease__http_response_clear(&resp);
 
     char *apply = klease__lease_acquire_body(rv, "a", 1795459130700544000, 15, 1);
-    assert_int_equal(klease__lease_patch(c, NS, "calls", KLEASE__PATCH_APPLY, apply, "klease",
-                                         true, NULL, &resp, &err),
+    assert_int_equal(klease__lease_patch(c, NS, "calls", KLEASE__PATCH_APPLY, apply, "klease", true,
+                                         NULL, &resp, &err),
                      KLEASE_OK);
     cJSON_free(apply);
     assert_int_equal(klease__lease_decode(resp.body, resp.body_len, &l, NULL), KLEASE_OK);
@@ -201,6 +207,8 @@ static void test_a_hung_server_times_out_within_the_limit(void **state)
     /* The limit is 500 ms; allow generous slack for a loaded CI machine. */
     assert_true(took >= 450);
     assert_true(took < 3000);
+    if (strstr(err.message, "timed out after 500 ms (the call's time limit)") == NULL)
+        fail_msg("message: %s", err.message);
     /* A call's own, tighter limit wins over the client's. */
     f.count = 1;
     assert_int_equal(ksim_add_fault(sim, &f, NULL), 0);
@@ -209,6 +217,142 @@ static void test_a_hung_server_times_out_within_the_limit(void **state)
     assert_int_equal(klease__lease_get(c, NS, "x", &call, &resp, &err), KLEASE_ETIMEDOUT);
     took = itest_now_ms() - start;
     assert_true(took >= 180 && took < 2500);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
+/* A TCP listener that never accepts: the kernel completes the handshake
+ * from its backlog, then nothing answers the TLS ClientHello. */
+static int silent_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static klease_client *silent_client(const char *dir, int port, int64_t request_ms,
+                                    int64_t connect_ms)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/kubeconfig-silent-%d", dir, port);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "apiVersion: v1\nkind: Config\ncurrent-context: s\n"
+            "clusters:\n- name: s\n  cluster:\n    server: https://127.0.0.1:%d\n"
+            "    insecure-skip-tls-verify: true\n"
+            "users:\n- name: s\n  user:\n    token: t\n"
+            "contexts:\n- name: s\n  context:\n    cluster: s\n    user: s\n",
+            port);
+    fclose(f);
+    klease_client_options o = KLEASE_CLIENT_OPTIONS_INIT;
+    o.kubeconfig = path;
+    o.request_timeout_ms = request_ms;
+    o.connect_timeout_ms = connect_ms;
+    klease_client *c = NULL;
+    klease_error err;
+    if (klease_client_new(&c, &o, &err) != KLEASE_OK)
+        fail_msg("client: %s", err.message);
+    return c;
+}
+
+/* A silent TLS server: the connect limit fires first, and the message says
+ * so, with that limit's value (it used to report the call's 10 s limit
+ * after 5 s). */
+static void test_a_silent_server_reports_the_connect_limit_that_fired(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL); /* only for its work directory */
+    int port;
+    int lfd = silent_listener(&port);
+    klease_client *c = silent_client(ksim_workdir(sim), port, 5000, 300);
+    klease__http_response resp;
+    klease_error err;
+    int64_t start = itest_now_ms();
+    assert_int_equal(klease__lease_get(c, NS, "x", NULL, &resp, &err), KLEASE_ETIMEDOUT);
+    /* 300 ms connect limit, 5 s call limit: well under 5 s even when loaded. */
+    assert_true(itest_now_ms() - start < 3000);
+    if (strstr(err.message, "connecting timed out after 300 ms (the client's connect time "
+                            "limit)") == NULL)
+        fail_msg("message: %s", err.message);
+    klease_client_free(c);
+    close(lfd);
+    ksim_stop(sim);
+}
+
+/* The same server with the call's limit below the connect limit: the
+ * message names the call's limit. */
+static void test_a_silent_server_reports_the_calls_limit_when_it_is_shorter(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    int port;
+    int lfd = silent_listener(&port);
+    klease_client *c = silent_client(ksim_workdir(sim), port, 300, 5000);
+    klease__http_response resp;
+    klease_error err;
+    assert_int_equal(klease__lease_get(c, NS, "x", NULL, &resp, &err), KLEASE_ETIMEDOUT);
+    if (strstr(err.message, "timed out after 300 ms (the call's time limit)") == NULL)
+        fail_msg("message: %s", err.message);
+    klease_client_free(c);
+    close(lfd);
+    ksim_stop(sim);
+}
+
+/* The local port of every TCP socket of ours connected to `port`, checked
+ * for close-on-exec; also counts Unix sockets without it (libcurl's own
+ * socket pairs, outside our control) for the report. */
+static int check_cloexec(int port, int *unix_leaky)
+{
+    int connected = 0;
+    *unix_leaky = 0;
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(ent->d_name, &end, 10);
+        if (*end != '\0' || fd == dirfd(d))
+            continue;
+        int domain = 0;
+        socklen_t len = sizeof domain;
+        if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+            continue; /* not a socket */
+        bool cloexec = (fcntl((int)fd, F_GETFD) & FD_CLOEXEC) != 0;
+        if (domain == AF_UNIX && !cloexec)
+            (*unix_leaky)++;
+        struct sockaddr_in peer;
+        len = sizeof peer;
+        if (domain != AF_INET || getpeername((int)fd, (struct sockaddr *)&peer, &len) != 0 ||
+            ntohs(peer.sin_port) != port)
+            continue;
+        if (!cloexec)
+            fail_msg("fd %ld, connected to the API server, is not close-on-exec", fd);
+        connected++;
+    }
+    closedir(d);
+    return connected;
+}
+
+/* The connection to the API server must not leak into processes the host
+ * starts (klease exec's CMD, an exec plugin, anything the application runs). */
+static void test_the_api_server_connection_is_close_on_exec(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    klease_client *c = itest_client(sim, KSIM_KUBECONFIG_TOKEN, 0);
+    klease__http_response resp;
+    klease_error err;
+    assert_int_equal(klease__lease_get(c, NS, "absent", NULL, &resp, &err), KLEASE_ENOTFOUND);
+    int unix_leaky = 0;
+    assert_true(check_cloexec(ksim_port(sim), &unix_leaky) >= 1); /* the kept-alive connection */
+    print_message("unix sockets without close-on-exec (libcurl's socket pairs): %d\n", unix_leaky);
     klease_client_free(c);
     ksim_stop(sim);
 }
@@ -382,7 +526,8 @@ static void test_a_stale_watch_version_reports_expired(void **state)
         assert_int_equal(klease__lease_get(c, NS, "watched", NULL, &resp, NULL), KLEASE_OK);
         klease__lease_decode(resp.body, resp.body_len, &l, NULL);
         klease__http_response_clear(&resp);
-        char *renew = klease__lease_renew_body(l.resource_version, 1795459130700544000 + i * 1000000, 10);
+        char *renew =
+            klease__lease_renew_body(l.resource_version, 1795459130700544000 + i * 1000000, 10);
         assert_int_equal(klease__lease_patch(c, NS, "watched", KLEASE__PATCH_STRATEGIC, renew,
                                              "klease", false, NULL, &resp, NULL),
                          KLEASE_OK);
@@ -410,6 +555,9 @@ int main(void)
         cmocka_unit_test(test_client_certificate_authenticates),
         cmocka_unit_test(test_server_errors_arrive_as_statuses),
         cmocka_unit_test(test_a_hung_server_times_out_within_the_limit),
+        cmocka_unit_test(test_a_silent_server_reports_the_connect_limit_that_fired),
+        cmocka_unit_test(test_a_silent_server_reports_the_calls_limit_when_it_is_shorter),
+        cmocka_unit_test(test_the_api_server_connection_is_close_on_exec),
         cmocka_unit_test(test_a_thousand_sequential_requests_use_one_connection),
         cmocka_unit_test(test_an_oversized_response_is_refused),
         cmocka_unit_test(test_a_watch_sees_a_renewal_and_a_vacate),

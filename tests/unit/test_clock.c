@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
-#define S KLEASE__NS_PER_S
+#define S  KLEASE__NS_PER_S
 #define MS KLEASE__NS_PER_MS
 
 static void test_system_monotonic_clock_never_goes_backwards(void **state)
@@ -81,7 +81,8 @@ static void *waiter_main(void *arg)
     waiter_ctx *w = arg;
     pthread_mutex_lock(&w->mu);
     int rc = 0;
-    while (!w->signalled && (rc = w->clock->timedwait(w->clock, &w->cond, &w->mu, w->deadline)) == 0) {
+    while (!w->signalled &&
+           (rc = w->clock->timedwait(w->clock, &w->cond, &w->mu, w->deadline)) == 0) {
     }
     w->rc = w->signalled ? 0 : rc;
     w->woke_at = klease__mono_ns(w->clock);
@@ -201,6 +202,23 @@ static void test_saturating_add_never_wraps(void **state)
     assert_int_equal(klease__add_sat(5, -7), -2);
 }
 
+static void test_unit_conversions_saturate_at_the_int64_extremes(void **state)
+{
+    (void)state;
+    assert_int_equal(klease__ms_to_ns(1500), INT64_C(1500000000));
+    assert_int_equal(klease__ms_to_ns(-2), INT64_C(-2000000));
+    assert_int_equal(klease__ms_to_ns(INT64_MAX), INT64_MAX);
+    assert_int_equal(klease__ms_to_ns(INT64_MIN), INT64_MIN);
+    /* The first value whose product no longer fits. */
+    assert_int_equal(klease__ms_to_ns(INT64_MAX / KLEASE__NS_PER_MS + 1), INT64_MAX);
+    assert_int_equal(klease__ms_to_ns(INT64_MAX / KLEASE__NS_PER_MS),
+                     INT64_MAX / KLEASE__NS_PER_MS * KLEASE__NS_PER_MS);
+    assert_int_equal(klease__s_to_ns(INT32_MAX), (int64_t)INT32_MAX * KLEASE__NS_PER_S);
+    assert_int_equal(klease__s_to_ns(INT32_MIN), (int64_t)INT32_MIN * KLEASE__NS_PER_S);
+    assert_int_equal(klease__s_to_ns(INT64_C(10000000000)), INT64_MAX);
+    assert_int_equal(klease__s_to_ns(-INT64_C(10000000000)), INT64_MIN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_fake_advance_wakes_only_due_sleepers),
         cmocka_unit_test(test_await_sleepers_gives_up_after_real_timeout),
         cmocka_unit_test(test_saturating_add_never_wraps),
+        cmocka_unit_test(test_unit_conversions_saturate_at_the_int64_extremes),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
 }

@@ -74,7 +74,8 @@ static void test_missing_spec_or_resource_version_is_a_protocol_error(void **sta
 {
     (void)state;
     decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"}}", "does not have a spec");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":null}", "does not have a spec");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"5\"},\"spec\":null}",
+                 "does not have a spec");
     decode_fails("{\"metadata\":{},\"spec\":{}}", "resource version");
     decode_fails("{\"spec\":{}}", "resource version");
     decode_fails("{\"metadata\":{\"resourceVersion\":5},\"spec\":{}}", "resource version");
@@ -111,13 +112,16 @@ static void test_wrong_types_are_protocol_errors(void **state)
     decode_fails("not json", "not JSON");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"holderIdentity\":7}}",
                  "holderIdentity");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":\"30\"}}",
-                 "leaseDurationSeconds");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":1.5}}",
-                 "leaseDurationSeconds");
+    decode_fails(
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":\"30\"}}",
+        "leaseDurationSeconds");
+    decode_fails(
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseDurationSeconds\":1.5}}",
+        "leaseDurationSeconds");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":12}}",
                  "renewTime");
-    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":\"2026-11-23T18:30:00Z\"}}",
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"renewTime\":\"2026-11-"
+                 "23T18:30:00Z\"}}",
                  "renewTime");
     decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseTransitions\":1e300}}",
                  "leaseTransitions");
@@ -135,14 +139,43 @@ static void test_zero_and_negative_durations_are_kept_for_the_manager(void **sta
     assert_int_equal(l.duration_s, -30);
 }
 
-static void test_huge_and_negative_transitions_are_clamped(void **state)
+static void test_negative_transitions_are_clamped_to_zero(void **state)
+{
+    (void)state;
+    klease__lease l =
+        decode_ok("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseTransitions\":-4}}");
+    assert_int_equal(l.transitions, 0);
+}
+
+/* Every integer of a Lease spec is an int32 in the API. Beyond that range a
+ * duration would overflow the deadline arithmetic (1e10 s in ns wraps), so
+ * the response is refused rather than clamped. */
+static void test_integers_outside_int32_are_protocol_errors(void **state)
 {
     (void)state;
     klease__lease l = decode_ok("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
-                                "{\"leaseTransitions\":99999999999}}");
+                                "{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":2147483647,"
+                                "\"leaseTransitions\":2147483647}}");
+    assert_int_equal(l.duration_s, INT32_MAX);
     assert_int_equal(l.transitions, INT32_MAX);
-    l = decode_ok("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"leaseTransitions\":-4}}");
-    assert_int_equal(l.transitions, 0);
+    l = decode_ok("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
+                  "{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":-2147483648}}");
+    assert_int_equal(l.duration_s, INT32_MIN);
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
+                 "{\"leaseDurationSeconds\":2147483648}}",
+                 "spec.leaseDurationSeconds 2147483648 is outside int32");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
+                 "{\"leaseDurationSeconds\":-2147483649}}",
+                 "outside int32");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
+                 "{\"leaseDurationSeconds\":10000000000}}",
+                 "outside int32");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
+                 "{\"leaseTransitions\":99999999999}}",
+                 "spec.leaseTransitions 99999999999 is outside int32");
+    decode_fails("{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":"
+                 "{\"leaseTransitions\":9223372036854775807}}",
+                 "leaseTransitions");
 }
 
 static void test_long_foreign_holders_never_match_and_compare_correctly(void **state)
@@ -183,12 +216,12 @@ static void test_acquire_body_is_the_seeds_bytes(void **state)
     int64_t now = mt("2026-11-23T18:38:50.700544Z");
     char *body = klease__lease_acquire_body("197", "a", now, 15, 1);
     /* serde_json's json! maps are BTreeMaps: keys come out sorted. */
-    assert_string_equal(
-        body, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-              "\"metadata\":{\"resourceVersion\":\"197\"},\"spec\":{"
-              "\"acquireTime\":\"2026-11-23T18:38:50.700544Z\",\"holderIdentity\":\"a\","
-              "\"leaseDurationSeconds\":15,\"leaseTransitions\":1,"
-              "\"renewTime\":\"2026-11-23T18:38:50.700544Z\"}}");
+    assert_string_equal(body,
+                        "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+                        "\"metadata\":{\"resourceVersion\":\"197\"},\"spec\":{"
+                        "\"acquireTime\":\"2026-11-23T18:38:50.700544Z\",\"holderIdentity\":\"a\","
+                        "\"leaseDurationSeconds\":15,\"leaseTransitions\":1,"
+                        "\"renewTime\":\"2026-11-23T18:38:50.700544Z\"}}");
     cJSON_free(body);
 }
 
@@ -317,7 +350,8 @@ int main(void)
         cmocka_unit_test(test_empty_holder_counts_as_free),
         cmocka_unit_test(test_wrong_types_are_protocol_errors),
         cmocka_unit_test(test_zero_and_negative_durations_are_kept_for_the_manager),
-        cmocka_unit_test(test_huge_and_negative_transitions_are_clamped),
+        cmocka_unit_test(test_negative_transitions_are_clamped_to_zero),
+        cmocka_unit_test(test_integers_outside_int32_are_protocol_errors),
         cmocka_unit_test(test_long_foreign_holders_never_match_and_compare_correctly),
         cmocka_unit_test(test_overlong_resource_version_is_refused),
         cmocka_unit_test(test_acquire_body_is_the_seeds_bytes),

@@ -9,6 +9,18 @@
 #include "kube_test_util.h"
 
 #include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Real monotonic ms: plugins are real processes, so these tests measure
+ * real time (with bounds far from the values they check). */
+static int64_t real_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* 2029-12-31T23:00:00Z, one hour before the scripts' expiry below. */
 #define START_WALL_NS (INT64_C(1893452400) * KLEASE__NS_PER_S)
@@ -27,6 +39,7 @@ static int setup(void **state)
     unsetenv("PLUGIN_API_VERSION");
     unsetenv("PLUGIN_EXPIRY");
     unsetenv("PLUGIN_CAPTURE");
+    unsetenv("PLUGIN_SLEEP");
     klease__exec_plugin_set_timeout_ms(0);
     fixture *f = calloc(1, sizeof *f);
     make_temp_dir(f->dir, sizeof f->dir);
@@ -72,7 +85,7 @@ static klease__auth get_ok(klease__credentials *c)
 {
     klease__auth a = {0};
     klease_error err;
-    if (klease__credentials_get(c, &a, &err) != KLEASE_OK)
+    if (klease__credentials_get(c, NULL, &a, &err) != KLEASE_OK)
         fail_msg("credentials_get: %s", err.message);
     return a;
 }
@@ -185,11 +198,11 @@ static void test_unreadable_token_file_without_a_previous_token_is_eauth(void **
     klease__credentials *c = make(f, &cfg);
     klease__auth a = {0};
     klease_error err;
-    assert_int_equal(klease__credentials_get(c, &a, &err), KLEASE_EAUTH);
+    assert_int_equal(klease__credentials_get(c, NULL, &a, &err), KLEASE_EAUTH);
     assert_non_null(strstr(err.message, path));
     assert_null(a.bearer_token);
     write_file(f->dir, "never-written", "   \n");
-    assert_int_equal(klease__credentials_get(c, &a, &err), KLEASE_EAUTH);
+    assert_int_equal(klease__credentials_get(c, NULL, &a, &err), KLEASE_EAUTH);
     assert_non_null(strstr(err.message, "empty"));
     klease__credentials_free(c);
 }
@@ -218,7 +231,7 @@ static void test_a_rotated_token_with_a_line_break_is_never_sent(void **state)
     cfg = (klease__kube_config){.token_file = path};
     c = make(f, &cfg);
     klease_error err;
-    assert_int_equal(klease__credentials_get(c, &a, &err), KLEASE_ECONFIG);
+    assert_int_equal(klease__credentials_get(c, NULL, &a, &err), KLEASE_ECONFIG);
     assert_null(a.bearer_token);
     assert_non_null(strstr(err.message, "line break"));
     klease__credentials_free(c);
@@ -297,9 +310,9 @@ static void test_failing_plugin_is_eauth_with_hint_and_is_retried_next_time(void
     klease__credentials *c = make(f, &cfg);
     klease__auth a = {0};
     klease_error err;
-    assert_int_equal(klease__credentials_get(c, &a, &err), KLEASE_EAUTH);
+    assert_int_equal(klease__credentials_get(c, NULL, &a, &err), KLEASE_EAUTH);
     assert_non_null(strstr(err.message, "see https://example.com/auth"));
-    assert_int_equal(klease__credentials_get(c, &a, &err), KLEASE_EAUTH);
+    assert_int_equal(klease__credentials_get(c, NULL, &a, &err), KLEASE_EAUTH);
     assert_null(a.bearer_token);
     klease__credentials_free(c);
     klease__exec_config_free(cfg.exec);
@@ -328,7 +341,7 @@ static void *race(void *arg)
 {
     racer *r = arg;
     klease__auth a = {0};
-    if (klease__credentials_get(r->c, &a, NULL) == KLEASE_OK)
+    if (klease__credentials_get(r->c, NULL, &a, NULL) == KLEASE_OK)
         snprintf(r->token, sizeof r->token, "%s", a.bearer_token);
     klease__auth_clear(&a);
     return NULL;
@@ -354,6 +367,121 @@ static void test_concurrent_gets_share_one_plugin_run(void **state)
     klease__exec_config_free(cfg.exec);
 }
 
+/* A plugin that takes 5 s cannot hold a call with a 300 ms budget: the call
+ * ends at its deadline with KLEASE_ETIMEDOUT naming the call's limit, and
+ * the plugin (its whole process group) is stopped. */
+static void test_a_slow_plugin_ends_at_the_calls_deadline(void **state)
+{
+    fixture *f = *state;
+    setenv("PLUGIN_SLEEP", "5", 1);
+    klease__kube_config cfg = {.server = "https://x", .exec = plugin(EXEC_FIXTURE("token.sh"))};
+    klease__credentials *c = make(f, &cfg);
+    klease__budget b = klease__budget_start(300, NULL);
+    klease__auth a = {0};
+    klease_error err;
+    int64_t t0 = real_ms();
+    assert_int_equal(klease__credentials_get(c, &b, &a, &err), KLEASE_ETIMEDOUT);
+    /* 300 ms budget; 3 s leaves room for a loaded machine, and is still
+     * well short of the plugin's 5 s (or its own 30 s limit). */
+    assert_true(real_ms() - t0 < 3000);
+    if (strstr(err.message, "the call's time limit of 300 ms") == NULL)
+        fail_msg("message: %s", err.message);
+    klease__credentials_free(c);
+    klease__exec_config_free(cfg.exec);
+}
+
+typedef struct getter {
+    klease__credentials *c;
+    int64_t budget_ms; /* 0: none */
+    klease_status st;
+    char token[64];
+} getter;
+
+static void *get_main(void *arg)
+{
+    getter *g = arg;
+    klease__budget b = klease__budget_start(g->budget_ms, NULL);
+    klease__auth a = {0};
+    g->st = klease__credentials_get(g->c, g->budget_ms > 0 ? &b : NULL, &a, NULL);
+    if (g->st == KLEASE_OK)
+        snprintf(g->token, sizeof g->token, "%s", a.bearer_token);
+    klease__auth_clear(&a);
+    return NULL;
+}
+
+/* Blocks (real time, up to 10 s) until the plugin has counted `n` runs. */
+static void await_runs(fixture *f, int n)
+{
+    for (int i = 0; i < 1000 && runs(f) < n; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(runs(f), n);
+}
+
+/* While one caller runs a slow plugin, another caller with a short budget
+ * waits only until its own deadline (it used to block on the lock for the
+ * whole run), and a caller without a limit shares the first run's result:
+ * one run in all. */
+static void test_a_waiter_leaves_at_its_own_deadline_and_the_run_serves_the_rest(void **state)
+{
+    fixture *f = *state;
+    setenv("PLUGIN_SLEEP", "2", 1);
+    klease__kube_config cfg = {.server = "https://x", .exec = plugin(EXEC_FIXTURE("token.sh"))};
+    klease__credentials *c = make(f, &cfg);
+    getter first = {.c = c}, patient = {.c = c};
+    pthread_t t1, t2;
+    assert_int_equal(pthread_create(&t1, NULL, get_main, &first), 0);
+    await_runs(f, 1); /* the plugin is running now, for 2 s */
+    assert_int_equal(pthread_create(&t2, NULL, get_main, &patient), 0);
+
+    klease__budget b = klease__budget_start(200, NULL);
+    klease__auth a = {0};
+    klease_error err;
+    int64_t t0 = real_ms();
+    assert_int_equal(klease__credentials_get(c, &b, &a, &err), KLEASE_ETIMEDOUT);
+    assert_true(real_ms() - t0 < 1500); /* 200 ms asked; the run takes 2 s */
+    if (strstr(err.message, "waiting for the plugin run in progress") == NULL)
+        fail_msg("message: %s", err.message);
+
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    assert_int_equal(first.st, KLEASE_OK);
+    assert_int_equal(patient.st, KLEASE_OK);
+    assert_string_equal(first.token, "exec-token-1");
+    assert_string_equal(patient.token, "exec-token-1");
+    assert_int_equal(runs(f), 1);
+    klease__credentials_free(c);
+    klease__exec_config_free(cfg.exec);
+}
+
+/* A cancel reaches a caller waiting for another caller's run. */
+static void test_a_cancelled_call_stops_waiting_for_the_plugin(void **state)
+{
+    fixture *f = *state;
+    setenv("PLUGIN_SLEEP", "2", 1);
+    klease__kube_config cfg = {.server = "https://x", .exec = plugin(EXEC_FIXTURE("token.sh"))};
+    klease__credentials *c = make(f, &cfg);
+    getter first = {.c = c};
+    pthread_t t1;
+    assert_int_equal(pthread_create(&t1, NULL, get_main, &first), 0);
+    await_runs(f, 1);
+    klease__cancel cancel;
+    klease__cancel_init(&cancel);
+    klease__cancel_fire(&cancel);
+    klease__budget b = klease__budget_start(0, &cancel);
+    klease__auth a = {0};
+    klease_error err;
+    int64_t t0 = real_ms();
+    assert_int_equal(klease__credentials_get(c, &b, &a, &err), KLEASE_ECLOSED);
+    assert_true(real_ms() - t0 < 1500);
+    pthread_join(t1, NULL);
+    assert_int_equal(first.st, KLEASE_OK);
+    klease__cancel_destroy(&cancel);
+    klease__credentials_free(c);
+    klease__exec_config_free(cfg.exec);
+}
+
 static void test_allocation_failures_end_in_enomem_without_leaks(void **state)
 {
     fixture *f = *state;
@@ -374,7 +502,7 @@ static void test_allocation_failures_end_in_enomem_without_leaks(void **state)
         klease_status st =
             klease__credentials_new(&c, &cfg, klease__fake_clock_get(f->fc), NULL, &err);
         if (st == KLEASE_OK)
-            st = klease__credentials_get(c, &a, &err);
+            st = klease__credentials_get(c, NULL, &a, &err);
         klease__alloc_fail_after(-1);
         klease__auth_clear(&a);
         klease__credentials_free(c);
@@ -396,6 +524,9 @@ int main(void)
         T(test_exec_token_is_cached_until_expiry_then_fetched_again),
         T(test_a_401_forces_exactly_one_new_plugin_run),
         T(test_exec_client_certificate_is_presented),
+        T(test_a_slow_plugin_ends_at_the_calls_deadline),
+        T(test_a_waiter_leaves_at_its_own_deadline_and_the_run_serves_the_rest),
+        T(test_a_cancelled_call_stops_waiting_for_the_plugin),
         T(test_failing_plugin_is_eauth_with_hint_and_is_retried_next_time),
         T(test_plugin_is_not_run_when_the_user_has_a_token),
         T(test_concurrent_gets_share_one_plugin_run),

@@ -408,6 +408,82 @@ static void test_retry_after_is_honoured(void **state)
     close_and_free(f);
 }
 
+/* Retry-After: 86399 on one 429 must not park the elector for a day: the
+ * pause is capped at KLEASE__RETRY_AFTER_MAX_MS. */
+static void test_a_day_long_retry_after_is_capped(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    scripted_push(f->t,
+                  (scripted_reply){.http_status = 429, .retry_after_ms = 86399000, .body = "{}"});
+    spawn(f);
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), KLEASE__RETRY_AFTER_MAX_MS * MS);
+    close_and_free(f);
+}
+
+/* A leader whose renewal gets a long Retry-After still gives up leadership
+ * at its margin (half the 1 s grace: 500 ms before its claim's deadline),
+ * and retries soon after rather than a day later. */
+static void test_a_retry_after_never_carries_a_leader_past_its_deadline(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen);
+    elector_sleeps_until(f);
+    scripted_push(f->t,
+                  (scripted_reply){.http_status = 429, .retry_after_ms = 86399000, .body = "{}"});
+    klease__fake_clock_advance(f->fc, 29 * S); /* renew time: the server says "come back later" */
+    int64_t give_up = claim.deadline_mono_ns - 500 * MS;
+    assert_int_equal(elector_sleeps_until(f), give_up);
+    klease__fake_clock_advance(f->fc, give_up - now_mono(f));
+    bool has;
+    next_change(f, &seen, &claim, &has);
+    assert_false(klease_elector_is_leader(f->e));
+    /* The retry: at most the capped pause after the 429, which came 1 s ago. */
+    assert_true(elector_sleeps_until(f) - now_mono(f) <= KLEASE__RETRY_AFTER_MAX_MS * MS);
+    close_and_free(f);
+}
+
+typedef struct waiter {
+    klease_elector *e;
+    uint64_t seen;
+    int64_t timeout_ms;
+    klease_status st;
+} waiter;
+
+static void *wait_main(void *arg)
+{
+    waiter *w = arg;
+    w->st = klease_elector_wait_change(w->e, &w->seen, w->timeout_ms, NULL, NULL);
+    return NULL;
+}
+
+/* A wait_change timeout whose nanoseconds overflow int64 means "a very long
+ * time", not a deadline in the past: the waiter blocks until the next change
+ * (it used to return KLEASE_ETIMEDOUT at once). */
+static void test_an_overflowing_wait_change_timeout_waits_for_the_change(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
+    uint64_t seen = 0;
+    lead(f, &seen);
+    elector_sleeps_until(f);
+    waiter w = {.e = f->e, .seen = seen, .timeout_ms = INT64_MAX / 1000000 + 1};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wait_main, &w), 0);
+    /* The elector thread and the waiter both sleep on the fake clock. */
+    assert_true(klease__fake_clock_await_sleepers(f->fc, 2, 10000));
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 29 * S, 30, 4);
+    klease__fake_clock_advance(f->fc, 29 * S); /* the renewal publishes a change */
+    pthread_join(t, NULL);
+    assert_int_equal(w.st, KLEASE_OK);
+    assert_true(w.seen > seen);
+    close_and_free(f);
+}
+
 static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **state)
 {
     (void)state;
@@ -551,7 +627,7 @@ static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
     uint64_t seen = 0;
     lead(f, &seen);
     elector_sleeps_until(f);
-    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4);  /* close: the fresh read */
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
     scripted_push(f->t, (scripted_reply){.hang = true}); /* the vacate, in flight */
     closer c = {.e = f->e};
     pthread_t th;
@@ -588,12 +664,7 @@ static void test_spawn_rejects_bad_arguments(void **state)
     assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 
-typedef struct waiter {
-    klease_elector *e;
-    uint64_t seen;
-    klease_status st;
-} waiter;
-
+/* Waits with no time limit (the waiter's own timeout_ms is not used). */
 static void *wait_thread(void *arg)
 {
     waiter *w = arg;
@@ -699,6 +770,9 @@ int main(void)
         cmocka_unit_test(test_failures_back_off_with_growing_capped_delays),
         cmocka_unit_test(test_recovers_leadership_after_an_outage),
         cmocka_unit_test(test_retry_after_is_honoured),
+        cmocka_unit_test(test_a_day_long_retry_after_is_capped),
+        cmocka_unit_test(test_an_overflowing_wait_change_timeout_waits_for_the_change),
+        cmocka_unit_test(test_a_retry_after_never_carries_a_leader_past_its_deadline),
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),

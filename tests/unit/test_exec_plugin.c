@@ -53,7 +53,7 @@ static klease_status run(const klease__exec_config *x, klease__exec_result *r, k
     char *info = NULL;
     assert_int_equal(klease__exec_info_json(x, NULL, &info), KLEASE_OK);
     *r = (klease__exec_result){.expiry_ns = INT64_MAX};
-    klease_status st = klease__exec_plugin_run(x, info, NULL, r, err);
+    klease_status st = klease__exec_plugin_run(x, info, NULL, NULL, r, err);
     klease__free(info);
     return st;
 }
@@ -159,7 +159,7 @@ static void test_plugin_receives_args_env_and_exec_info(void **state)
     assert_int_equal(klease__exec_info_json(x, &cfg, &info), KLEASE_OK);
     klease__exec_result r = {.expiry_ns = INT64_MAX};
     klease_error err;
-    assert_int_equal(klease__exec_plugin_run(x, info, NULL, &r, &err), KLEASE_OK);
+    assert_int_equal(klease__exec_plugin_run(x, info, NULL, NULL, &r, &err), KLEASE_OK);
     klease__free(info);
 
     FILE *f = fopen(capture, "r");
@@ -230,6 +230,35 @@ static void test_hanging_plugin_is_killed_after_the_timeout(void **state)
     }
 }
 
+/* Inside a call, the call's budget and cancel token bound the plugin too:
+ * the shorter of the two limits fires and the message names it. */
+static void test_a_plugin_stops_when_the_calls_budget_ends_or_is_cancelled(void **state)
+{
+    (void)state;
+    klease__exec_config *x = plugin(EXEC_FIXTURE("hang.sh"), NULL, NULL);
+    char *info = NULL;
+    assert_int_equal(klease__exec_info_json(x, NULL, &info), KLEASE_OK);
+    klease__exec_result r = {.expiry_ns = INT64_MAX};
+    klease_error err;
+    klease__budget b = klease__budget_start(200, NULL);
+    int64_t start = now_ms();
+    assert_int_equal(klease__exec_plugin_run(x, info, NULL, &b, &r, &err), KLEASE_ETIMEDOUT);
+    assert_true(now_ms() - start < 10000); /* the script sleeps 30 s */
+    assert_contains(err.message, "the call's time limit of 200 ms ran out");
+
+    klease__cancel cancel;
+    assert_int_equal(klease__cancel_init(&cancel), 0);
+    klease__cancel_fire(&cancel);
+    b = klease__budget_start(0, &cancel);
+    start = now_ms();
+    assert_int_equal(klease__exec_plugin_run(x, info, NULL, &b, &r, &err), KLEASE_ECLOSED);
+    assert_true(now_ms() - start < 10000);
+    assert_contains(err.message, "cancelled");
+    klease__cancel_destroy(&cancel);
+    klease__free(info);
+    klease__exec_config_free(x);
+}
+
 static void test_huge_output_is_capped_and_the_plugin_killed(void **state)
 {
     (void)state;
@@ -277,7 +306,7 @@ static void test_command_from_a_kubeconfig_runs_relative_to_it(void **state)
     char *info = NULL;
     assert_int_equal(klease__exec_info_json(cfg->exec, cfg, &info), KLEASE_OK);
     klease__exec_result r = {.expiry_ns = INT64_MAX};
-    if (klease__exec_plugin_run(cfg->exec, info, NULL, &r, &err) != KLEASE_OK)
+    if (klease__exec_plugin_run(cfg->exec, info, NULL, NULL, &r, &err) != KLEASE_OK)
         fail_msg("%s", err.message);
     assert_string_equal(r.token, "exec-token-1");
     klease__exec_result_clear(&r);
@@ -374,6 +403,8 @@ int main(void)
         cmocka_unit_test_setup(test_exec_info_has_no_cluster_unless_asked, setup),
         cmocka_unit_test_setup(test_failing_plugin_reports_status_stderr_and_install_hint, setup),
         cmocka_unit_test_setup(test_hanging_plugin_is_killed_after_the_timeout, setup),
+        cmocka_unit_test_setup(test_a_plugin_stops_when_the_calls_budget_ends_or_is_cancelled,
+                               setup),
         cmocka_unit_test_setup(test_huge_output_is_capped_and_the_plugin_killed, setup),
         cmocka_unit_test_setup(test_bad_json_is_an_auth_error_with_the_hint, setup),
         cmocka_unit_test_setup(test_missing_command_says_not_installed_with_the_hint, setup),

@@ -176,7 +176,7 @@ static void test_rotated_service_account_token_is_picked_up(void **state)
     assert_int_equal(klease__credentials_new(&cr, cfg, klease__clock_system(), NULL, &err),
                      KLEASE_OK);
     klease__auth a1 = {0}, a2 = {0};
-    assert_int_equal(klease__credentials_get(cr, &a1, &err), KLEASE_OK);
+    assert_int_equal(klease__credentials_get(cr, NULL, &a1, &err), KLEASE_OK);
     assert_string_equal(a1.bearer_token, "sa-token-1");
     /* The kubelet swaps the projected volume's ..data symlink; a rename
      * over the file changes the inode the same way. */
@@ -185,7 +185,7 @@ static void test_rotated_service_account_token_is_picked_up(void **state)
     snprintf(from, sizeof from, "%s/token.new", f->dir);
     snprintf(to, sizeof to, "%s/token", f->dir);
     assert_int_equal(rename(from, to), 0);
-    assert_int_equal(klease__credentials_get(cr, &a2, &err), KLEASE_OK);
+    assert_int_equal(klease__credentials_get(cr, NULL, &a2, &err), KLEASE_OK);
     assert_string_equal(a2.bearer_token, "sa-token-2");
     assert_true(a2.generation != a1.generation);
     klease__auth_clear(&a1);

@@ -90,7 +90,8 @@ static void test_init_reads_the_lease(void **state)
     assert_false(has);
 }
 
-static void test_acquire_applies_the_seeds_body_and_claims_until_send_time_plus_duration(void **state)
+static void
+test_acquire_applies_the_seeds_body_and_claims_until_send_time_plus_duration(void **state)
 {
     fixture *f = *state;
     int64_t sent_wall = now_wall(f), sent_mono = now_mono(f);
@@ -260,13 +261,17 @@ static void test_api_errors_pass_through(void **state)
     const struct {
         int http;
         klease_status want;
-    } cases[] = {{401, KLEASE_EAUTH}, {403, KLEASE_EAUTH}, {500, KLEASE_EHTTP},
-                 {429, KLEASE_EHTTP}, {404, KLEASE_ENOTFOUND}};
+    } cases[] = {{401, KLEASE_EAUTH},
+                 {403, KLEASE_EAUTH},
+                 {500, KLEASE_EHTTP},
+                 {429, KLEASE_EHTTP},
+                 {404, KLEASE_ENOTFOUND}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scripted_push(f->t, (scripted_reply){.http_status = cases[i].http, .body = "{}"});
         klease_claim claim;
         klease_error err;
-        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err), cases[i].want);
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err),
+                         cases[i].want);
         assert_int_equal(err.http_code, cases[i].http);
         if (cases[i].http == 404) /* a 404 forgets the lease; read it back for the next case */
             push_lease(f->t, 200, 10, NULL, 0, 0, 3);
@@ -276,13 +281,15 @@ static void test_api_errors_pass_through(void **state)
 static void test_malformed_responses_are_protocol_errors(void **state)
 {
     fixture *f = *state;
-    const char *bodies[] = {"not json", "{\"metadata\":{}}", "[]",
-                            "{\"metadata\":{\"resourceVersion\":\"11\"},\"spec\":{\"holderIdentity\":\"other\"}}"};
+    const char *bodies[] = {
+        "not json", "{\"metadata\":{}}", "[]",
+        "{\"metadata\":{\"resourceVersion\":\"11\"},\"spec\":{\"holderIdentity\":\"other\"}}"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         scripted_push(f->t, (scripted_reply){.http_status = 200, .body = bodies[i]});
         klease_claim claim;
         klease_error err;
-        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err), KLEASE_EPROTO);
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err),
+                         KLEASE_EPROTO);
         /* The write's result is unknown: the next call reads the lease first. */
         push_lease(f->t, 200, 10, NULL, 0, 0, 3);
     }
@@ -414,6 +421,16 @@ static void test_invalid_parameters_are_rejected_before_any_request(void **state
     assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
     p.renew_grace_ms = -1;
     assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+    /* The int64 extremes are refused too, without overflowing on the way. */
+    const int64_t extremes[] = {INT64_MAX, INT64_MIN, (int64_t)INT32_MAX * 1000 + 1000};
+    for (size_t i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
+        p = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
+        p.lease_duration_ms = extremes[i];
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+        p = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
+        p.renew_grace_ms = extremes[i];
+        assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
+    }
     p = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
     p.version = 99;
     assert_int_equal(klease_ensure_claimed(f->m, "me", &p, &claim, &err), KLEASE_EINVAL);
@@ -849,6 +866,70 @@ static void test_every_allocation_failure_in_acquire_renew_vacate_is_enomem(void
     fail_every_allocation("vacate", op_acquire, op_vacate);
 }
 
+/* A lease someone else renewed 3 s ago, with a duration no int32 holds: in
+ * ns it wraps int64, and the lease used to read as long expired and be taken
+ * over. It is refused instead, and nothing is written. */
+static void test_a_duration_beyond_int32_is_refused_and_never_taken_over(void **state)
+{
+    fixture *f = *state;
+    char t[KLEASE__MICROTIME_LEN + 1], body[1024];
+    klease__microtime_format(now_wall(f) - 3 * S, t);
+    snprintf(body, sizeof body,
+             "{\"metadata\":{\"resourceVersion\":\"20\"},\"spec\":{\"holderIdentity\":\"other\","
+             "\"leaseDurationSeconds\":10000000000,\"renewTime\":\"%s\"}}",
+             t);
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = body});
+    klease_claim claim;
+    klease_error err;
+    assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err), KLEASE_EPROTO);
+    assert_non_null(strstr(err.message, "outside int32"));
+    assert_int_equal(f->t->nrequests, 2); /* the init GET and this GET; no write */
+}
+
+/* The largest legal duration is someone else's claim, far in the future. */
+static void test_the_largest_int32_duration_is_someone_elses_claim(void **state)
+{
+    fixture *f = *state;
+    push_lease(f->t, 200, 20, "other", now_wall(f) - 3 * S, INT32_MAX, 5);
+    assert_int_equal(klease_sync(f->m, NULL, NULL, NULL), KLEASE_OK);
+    klease_claim claim;
+    assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, NULL), KLEASE_OK);
+    assert_string_equal(claim.holder, "other");
+    assert_true(claim.deadline_mono_ns > now_mono(f) + (int64_t)INT32_MAX * S / 2);
+    assert_int_equal(f->t->nrequests, 2);
+}
+
+/* clock_skew_tolerance_ms of INT64_MAX means "trust no expiry": it must
+ * saturate, not wrap to a negative tolerance that expires every lease. */
+static void test_an_int64_max_skew_tolerance_saturates_instead_of_wrapping(void **state)
+{
+    fixture *f = new_fixture();
+    *state = f;
+    push_lease(f->t, 200, 20, "other", now_wall(f) - 60 * S, 30, 5);
+    klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
+    o.clock_skew_tolerance_ms = INT64_MAX;
+    assert_int_equal(klease_manager_init(&f->m, f->client, NULL, "lease-a", &o, NULL), KLEASE_OK);
+    klease_claim claim;
+    assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, NULL), KLEASE_OK);
+    assert_string_equal(claim.holder, "other"); /* the observation rule still bounds it */
+    assert_int_equal(f->t->nrequests, 1);
+}
+
+/* With half a millisecond left on our claim a renewal cannot land in time;
+ * it must fail at once, not go out with the client's whole 10 s limit. */
+static void test_a_renewal_with_under_a_millisecond_left_times_out_without_a_request(void **state)
+{
+    fixture *f = *state;
+    klease_claim mine = acquire_as_me(f);
+    klease__fake_clock_advance(f->fc, mine.deadline_mono_ns - now_mono(f) - 500 * 1000);
+    size_t before = f->t->nrequests;
+    klease_claim claim;
+    klease_error err;
+    assert_int_equal(klease_ensure_claimed(f->m, "me", &f->params, &claim, &err), KLEASE_ETIMEDOUT);
+    assert_non_null(strstr(err.message, "no time left"));
+    assert_int_equal(f->t->nrequests, before);
+}
+
 static int teardown_optional(void **state)
 {
     if (*state != NULL)
@@ -878,6 +959,10 @@ int main(void)
         T(test_renews_after_local_expiry_with_the_resource_version_precondition),
         T(test_someone_elses_current_claim_is_returned_without_io),
         T(test_someone_elses_expired_claim_is_acquired),
+        T(test_a_duration_beyond_int32_is_refused_and_never_taken_over),
+        T(test_the_largest_int32_duration_is_someone_elses_claim),
+        I(test_an_int64_max_skew_tolerance_saturates_instead_of_wrapping),
+        T(test_a_renewal_with_under_a_millisecond_left_times_out_without_a_request),
         T(test_conflict_on_acquire_rereads_and_respects_the_new_holder),
         T(test_conflict_on_renew_rereads_and_renews_the_fresh_version),
         T(test_endless_conflicts_give_up_with_a_clear_error),
