@@ -324,111 +324,159 @@ static int take_fields(lease_spec *dst, const lease_spec *src, unsigned mask)
     return 0;
 }
 
+/* Parses and decodes an apply body, answering 400 (bad JSON) or 500 (a value
+ * the converter refuses) as the server does; false when answered. */
+static bool decode_apply(request *rq, reply *r, cJSON **doc, decoded *d)
+{
+    if ((*doc = ksim__parse_body(rq, r)) == NULL)
+        return false;
+    decode_kind k = ksim__lease_decode(*doc, d);
+    if (k == DEC_OOM) {
+        ksim__reply_oom(r);
+        return false;
+    }
+    if (k != DEC_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof(msg), KSIM_CONVERT_PREFIX, d->ns ? d->ns : "", d->name ? d->name : "",
+                 d->msg);
+        ksim__reply_internal(r, msg);
+        return false;
+    }
+    return true;
+}
+
+/* Apply on a missing lease creates it, owned by `me` for what it applied;
+ * the body's resourceVersion is not checked. */
+static void apply_create(request *rq, reply *r, const char *ns, const char *name, const char *me,
+                         decoded *d, int64_t now)
+{
+    if (d->name == NULL || d->name[0] == '\0') {
+        char msg[600];
+        snprintf(msg, sizeof(msg),
+                 "the name of the object (%s based on URL) was "
+                 "undeterminable: name must be provided",
+                 name);
+        ksim__reply_bad_request(r, msg);
+        return;
+    }
+    if (!ksim__validate(r, name, &d->spec))
+        return;
+    lease *next = calloc(1, sizeof(*next));
+    if (next == NULL || (next->ns = strdup(ns)) == NULL || (next->name = strdup(name)) == NULL)
+        goto oom;
+    ksim__random_uid(next->uid);
+    next->created_s = now;
+    next->spec = d->spec;
+    memset(&d->spec, 0, sizeof(d->spec));
+    if (ksim__lease_set_owner(next, me, true, d->present, false, now) != 0)
+        goto oom;
+    ksim__reply_commit(rq, r, next, KSIM_OP_APPLY, true);
+    return;
+oom:
+    ksim__lease_free(next);
+    ksim__reply_oom(r);
+}
+
+/* What an apply by `me` changes, what it applied before, and what the other
+ * managers own. */
+typedef struct apply_owners {
+    unsigned changed;
+    unsigned previous;
+    unsigned others;
+} apply_owners;
+
+static apply_owners owners_of(const lease *cur, const decoded *d, const char *me)
+{
+    apply_owners o = {.changed = ksim__spec_diff(&cur->spec, &d->spec) & d->present};
+    for (size_t i = 0; i < cur->n_mf; i++) {
+        const managed_entry *e = &cur->mf[i];
+        if (e->apply && strcmp(e->manager, me) == 0)
+            o.previous = e->mask;
+        else
+            o.others |= e->mask;
+    }
+    return o;
+}
+
+/* The stored lease with the applied fields set and, as server-side apply
+ * does, the fields this manager applied before, left out now and owned by
+ * nobody else, removed. NULL on OOM. */
+static lease *applied(const lease *cur, const decoded *d, const apply_owners *o)
+{
+    lease *next = ksim__lease_clone(cur);
+    lease_spec none = {0};
+    unsigned dropped = o->previous & ~d->present & ~o->others;
+    if (next == NULL || take_fields(&next->spec, &d->spec, d->present) != 0 ||
+        take_fields(&next->spec, &none, dropped) != 0) {
+        ksim__lease_free(next);
+        return NULL;
+    }
+    return next;
+}
+
+/* Apply on a stored lease: 409 on a stale resourceVersion (even with force)
+ * or, without force, on fields others own that it would change; a no-op
+ * keeps the resourceVersion; otherwise `me` takes what it applied. */
+static void apply_update(request *rq, reply *r, const lease *cur, const char *me, bool force,
+                         const decoded *d, int64_t now)
+{
+    const char *name = cur->name;
+    if (!ksim__is_current_rv(cur, d->rv)) {
+        ksim__reply_conflict(r, name);
+        return;
+    }
+    apply_owners o = owners_of(cur, d, me);
+    if (!force && (o.changed & o.others)) {
+        reply_field_conflicts(r, cur, me, o.changed & o.others);
+        return;
+    }
+    lease *next = applied(cur, d, &o);
+    if (next == NULL) {
+        ksim__reply_oom(r);
+        return;
+    }
+    if (!ksim__validate(r, name, &next->spec)) {
+        ksim__lease_free(next);
+        return;
+    }
+    if (ksim__spec_diff(&cur->spec, &next->spec) == 0 && o.previous == d->present) {
+        ksim__lease_free(next);
+        ksim__reply_text(r, 200, ksim__lease_to_text(cur));
+        return;
+    }
+    for (size_t i = 0; i < next->n_mf; i++)
+        if (!(next->mf[i].apply && strcmp(next->mf[i].manager, me) == 0))
+            next->mf[i].mask &= ~o.changed;
+    if (ksim__lease_set_owner(next, me, true, d->present, false, now) != 0) {
+        ksim__lease_free(next);
+        ksim__reply_oom(r);
+        return;
+    }
+    ksim__reply_commit(rq, r, next, KSIM_OP_APPLY, false);
+}
+
 static void handle_apply(request *rq, reply *r, const char *ns, const char *name)
 {
     const char *me = ksim__query(rq, "fieldManager");
     const char *force_q = ksim__query(rq, "force");
     bool force = force_q && strcmp(force_q, "true") == 0;
-    cJSON *doc = NULL;
-    decoded d;
-    memset(&d, 0, sizeof(d));
-    lease *next = NULL;
-
     if (me == NULL || me[0] == '\0') {
         ksim__reply_bad_request(r,
                                 "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required "
                                 "value: is required for apply patch");
         return;
     }
-    if ((doc = ksim__parse_body(rq, r)) == NULL)
-        return;
-    decode_kind k = ksim__lease_decode(doc, &d);
-    if (k == DEC_OOM)
-        goto oom;
-    if (k != DEC_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof(msg), KSIM_CONVERT_PREFIX, d.ns ? d.ns : "", d.name ? d.name : "",
-                 d.msg);
-        ksim__reply_internal(r, msg);
-        goto out;
-    }
-    if (!ksim__check_names(r, &d, ns, name, false))
-        goto out;
-    lease *cur = ksim__store_find(rq->sim, ns, name);
-    int64_t now = ksim__now_wall_s();
-    if (cur == NULL) {
-        if (d.name == NULL || d.name[0] == '\0') {
-            char msg[600];
-            snprintf(msg, sizeof(msg),
-                     "the name of the object (%s based on URL) was "
-                     "undeterminable: name must be provided",
-                     name);
-            ksim__reply_bad_request(r, msg);
-            goto out;
-        }
-        /* Created by apply: the body's resourceVersion is not checked. */
-        if (!ksim__validate(r, name, &d.spec))
-            goto out;
-        if ((next = calloc(1, sizeof(*next))) == NULL || (next->ns = strdup(ns)) == NULL ||
-            (next->name = strdup(name)) == NULL)
-            goto oom;
-        ksim__random_uid(next->uid);
-        next->created_s = now;
-        next->spec = d.spec;
-        memset(&d.spec, 0, sizeof(d.spec));
-        if (ksim__lease_set_owner(next, me, true, d.present, false, now) != 0)
-            goto oom;
-        ksim__reply_commit(rq, r, next, KSIM_OP_APPLY, true);
-        next = NULL;
-        goto out;
-    }
-    if (!ksim__is_current_rv(cur, d.rv)) {
-        ksim__reply_conflict(r, name); /* even with force */
-        goto out;
-    }
-    /* What this apply changes, and who else owns it. */
-    unsigned changed = ksim__spec_diff(&cur->spec, &d.spec) & d.present, others = 0, previous = 0;
-    for (size_t i = 0; i < cur->n_mf; i++) {
-        const managed_entry *e = &cur->mf[i];
-        if (e->apply && strcmp(e->manager, me) == 0)
-            previous = e->mask;
+    cJSON *doc = NULL;
+    decoded d;
+    memset(&d, 0, sizeof(d));
+    if (decode_apply(rq, r, &doc, &d) && ksim__check_names(r, &d, ns, name, false)) {
+        lease *cur = ksim__store_find(rq->sim, ns, name);
+        int64_t now = ksim__now_wall_s();
+        if (cur == NULL)
+            apply_create(rq, r, ns, name, me, &d, now);
         else
-            others |= e->mask;
+            apply_update(rq, r, cur, me, force, &d, now);
     }
-    if (!force && (changed & others)) {
-        reply_field_conflicts(r, cur, me, changed & others);
-        goto out;
-    }
-    if ((next = ksim__lease_clone(cur)) == NULL ||
-        take_fields(&next->spec, &d.spec, d.present) != 0)
-        goto oom;
-    /* Fields this manager applied before, left out now and owned by nobody
-     * else, are removed, as server-side apply does. */
-    lease_spec none = {0};
-    unsigned dropped = previous & ~d.present & ~others;
-    if (take_fields(&next->spec, &none, dropped) != 0)
-        goto oom;
-    if (!ksim__validate(r, name, &next->spec))
-        goto out;
-    if (ksim__spec_diff(&cur->spec, &next->spec) == 0 && previous == d.present) {
-        char *t = ksim__lease_to_text(cur);
-        if (t == NULL)
-            goto oom;
-        ksim__reply_json(r, 200, t);
-        goto out;
-    }
-    for (size_t i = 0; i < next->n_mf; i++)
-        if (!(next->mf[i].apply && strcmp(next->mf[i].manager, me) == 0))
-            next->mf[i].mask &= ~changed;
-    if (ksim__lease_set_owner(next, me, true, d.present, false, now) != 0)
-        goto oom;
-    ksim__reply_commit(rq, r, next, KSIM_OP_APPLY, false);
-    next = NULL;
-    goto out;
-oom:
-    ksim__reply_oom(r);
-out:
-    ksim__lease_free(next);
     ksim__spec_clear(&d.spec);
     cJSON_Delete(doc);
 }
