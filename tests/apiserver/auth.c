@@ -3,6 +3,8 @@
  * bearer tokens, else system:anonymous. */
 #include "auth.h"
 
+#include "sim.h"
+
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>

@@ -2,7 +2,7 @@
 #ifndef KLEASE_TESTS_KSIM_AUTH_H
 #define KLEASE_TESTS_KSIM_AUTH_H
 
-#include "sim.h"
+#include "ksim.h"
 
 struct MHD_Connection;
 

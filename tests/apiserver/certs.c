@@ -3,6 +3,8 @@
  * A CA found in a kept workdir is reused so kubeconfigs survive a restart. */
 #include "certs.h"
 
+#include "sim.h"
+
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>

@@ -2,7 +2,7 @@
 #ifndef KLEASE_TESTS_KSIM_CERTS_H
 #define KLEASE_TESTS_KSIM_CERTS_H
 
-#include "sim.h"
+#include "ksim.h"
 
 /* Makes (or reuses from a kept workdir) the CA and the server certificate. */
 int ksim__certs_init(ksim *sim, char *err, size_t errlen);

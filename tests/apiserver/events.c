@@ -3,6 +3,7 @@
  * held; a subscriber's queue is only touched under it once attached. */
 #include "events.h"
 
+#include "sim.h"
 #include "status.h"
 
 #include <inttypes.h>

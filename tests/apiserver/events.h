@@ -5,7 +5,7 @@
 #ifndef KLEASE_TESTS_KSIM_EVENTS_H
 #define KLEASE_TESTS_KSIM_EVENTS_H
 
-#include "sim.h"
+#include "ksim.h"
 
 typedef struct ksim__subscriber ksim__subscriber;
 

@@ -2,6 +2,8 @@
  * probabilities (the waits they cause are in sim.c). */
 #include "faults.h"
 
+#include "sim.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #ifndef KLEASE_TESTS_KSIM_FAULTS_H
 #define KLEASE_TESTS_KSIM_FAULTS_H
 
-#include "sim.h"
+#include "ksim.h"
 
 typedef struct fault_decision {
     int latency_ms;

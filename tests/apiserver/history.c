@@ -2,6 +2,7 @@
  * JSON lines in a file (flushed per line so a killed simulator loses none). */
 #include "history.h"
 
+#include "sim.h"
 #include "status.h"
 
 #include "core/microtime.h"

@@ -2,7 +2,7 @@
 #ifndef KLEASE_TESTS_KSIM_HISTORY_H
 #define KLEASE_TESTS_KSIM_HISTORY_H
 
-#include "sim.h"
+#include "ksim.h"
 
 int ksim__history_append(ksim *sim, const ksim_history_entry *e); /* copies; mu held */
 void ksim__history_free_all(ksim *sim);

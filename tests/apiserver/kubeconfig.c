@@ -2,6 +2,8 @@
  * (the admin token, or a client certificate inline), one context. */
 #include "certs.h"
 
+#include "sim.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -6,7 +6,7 @@
 
 #include "auth.h"
 #include "lease.h"
-#include "sim.h"
+#include "ksim.h"
 #include "status.h"
 #include "store.h"
 

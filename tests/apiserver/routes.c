@@ -5,10 +5,10 @@
 
 #include "commit.h"
 #include "patch.h"
+#include "sim.h"
 #include "watch.h"
 
 #include <inttypes.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

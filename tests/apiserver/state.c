@@ -3,6 +3,7 @@
 #include "state.h"
 
 #include "lease.h"
+#include "sim.h"
 #include "status.h"
 #include "store.h"
 

@@ -2,7 +2,7 @@
 #ifndef KLEASE_TESTS_KSIM_STATE_H
 #define KLEASE_TESTS_KSIM_STATE_H
 
-#include "sim.h"
+#include "ksim.h"
 
 /* Loads leases and the resourceVersion counter; a missing file is a first
  * run (0). -1 with a message in err otherwise. */

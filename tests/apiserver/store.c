@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "events.h"
 #include "history.h"
+#include "sim.h"
 #include "status.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
 #define KLEASE_TESTS_KSIM_STORE_H
 
 #include "lease.h"
-#include "sim.h"
+#include "ksim.h"
 
 /* Who wrote, for the history: a user and a field manager (both may be ""). */
 typedef struct writer {

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "events.h"
 #include "faults.h"
+#include "sim.h"
 
 #include <errno.h>
 #include <inttypes.h>
