@@ -1,7 +1,9 @@
 /* Who is calling, and may they touch leases: client certificates signed by
  * the simulator's CA first (as the real union authenticator does), then
  * bearer tokens, else system:anonymous. */
-#include "ksim_internal.h"
+#include "auth.h"
+
+#include "sim.h"
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -9,6 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+typedef struct ksim__token {
+    char *token;
+    char *user;
+    struct ksim__token *next;
+} token;
+
+typedef struct ksim__user_right {
+    char *user;
+    bool authorized;
+    struct ksim__user_right *next;
+} user_right;
 
 static void cert_identity(struct MHD_Connection *conn, identity *id)
 {
@@ -42,7 +56,7 @@ static void cert_identity(struct MHD_Connection *conn, identity *id)
     gnutls_x509_crt_deinit(crt);
 }
 
-void auth_identify(ksim *sim, struct MHD_Connection *conn, identity *id)
+void ksim__auth_identify(ksim *sim, struct MHD_Connection *conn, identity *id)
 {
     memset(id, 0, sizeof(*id));
     snprintf(id->user, sizeof(id->user), "%s", KSIM_ANONYMOUS);
@@ -73,7 +87,7 @@ void auth_identify(ksim *sim, struct MHD_Connection *conn, identity *id)
         id->bad_token = true;
 }
 
-bool auth_allowed(ksim *sim, const identity *id)
+bool ksim__auth_allowed(ksim *sim, const identity *id)
 {
     if (!id->authenticated)
         return sim->o.allow_anonymous;
@@ -98,7 +112,7 @@ static int verb_bit(const char *verb, size_t len)
     return -1;
 }
 
-int auth_parse_verbs(const char *list, unsigned *mask, char *bad, size_t badsz)
+int ksim__auth_parse_verbs(const char *list, unsigned *mask, char *bad, size_t badsz)
 {
     *mask = 0;
     for (const char *p = list; *p != '\0';) {
@@ -116,7 +130,7 @@ int auth_parse_verbs(const char *list, unsigned *mask, char *bad, size_t badsz)
     return 0;
 }
 
-bool auth_verb_allowed(const ksim *sim, const char *verb)
+bool ksim__auth_verb_allowed(const ksim *sim, const char *verb)
 {
     int bit = verb_bit(verb, strlen(verb));
     return bit >= 0 && (sim->rbac_verbs & (1u << bit)) != 0;
@@ -180,7 +194,7 @@ out:
     return rc;
 }
 
-void auth_free(ksim *sim)
+void ksim__auth_free(ksim *sim)
 {
     while (sim->tokens) {
         token *k = sim->tokens;

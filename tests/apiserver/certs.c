@@ -1,7 +1,9 @@
 /* Test PKI made in process with OpenSSL: an EC P-256 CA, a server
  * certificate for 127.0.0.1 and localhost, client certificates on demand.
  * A CA found in a kept workdir is reused so kubeconfigs survive a restart. */
-#include "ksim_internal.h"
+#include "certs.h"
+
+#include "sim.h"
 
 #include <openssl/bn.h>
 #include <openssl/pem.h>
@@ -144,7 +146,7 @@ static void load_ca(ksim *sim)
     free(kp);
 }
 
-int certs_init(ksim *sim, char *err, size_t errlen)
+int ksim__certs_init(ksim *sim, char *err, size_t errlen)
 {
     EVP_PKEY *skey = NULL;
     X509 *scert = NULL;
@@ -213,7 +215,7 @@ int ksim_issue_client_cert(ksim *sim, const char *cn, char **cert_out, char **ke
     return 0;
 }
 
-void certs_free(ksim *sim)
+void ksim__certs_free(ksim *sim)
 {
     X509_free(sim->ca_cert);
     EVP_PKEY_free(sim->ca_key);
@@ -226,7 +228,7 @@ void certs_free(ksim *sim)
     }
 }
 
-char *base64_encode(const char *data, size_t len)
+char *ksim__base64_encode(const char *data, size_t len)
 {
     size_t n = 4 * ((len + 2) / 3) + 1;
     char *out = malloc(n);

@@ -6,10 +6,13 @@
  *   GET    /_ksim/history?from=N  accepted writes as JSON lines
  * Callers must be authenticated and authorized; these requests are never
  * faulted. */
-#include "ksim_internal.h"
+#include "control.h"
+
+#include "history.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +20,14 @@ static void reply_small(reply *r, int code, const char *fmt_key, uint64_t value)
 {
     char *s = malloc(64);
     if (s == NULL) {
-        reply_oom(r);
+        ksim__reply_oom(r);
         return;
     }
     if (fmt_key)
         snprintf(s, 64, "{\"%s\":%" PRIu64 "}\n", fmt_key, value);
     else
         snprintf(s, 64, "{}\n");
-    reply_json(r, code, s);
+    ksim__reply_json(r, code, s);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -40,7 +43,7 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-void control_request(request *rq, reply *r)
+void ksim__control_request(request *rq, reply *r)
 {
     ksim *sim = rq->sim;
     const char *p = rq->url + strlen("/_ksim/");
@@ -51,7 +54,7 @@ void control_request(request *rq, reply *r)
         int rc = body ? ksim_add_fault_json(sim, body, &id) : -1;
         free(body);
         if (rc != 0)
-            reply_bad_request(r, "not a valid fault (see tests/apiserver/README.md)");
+            ksim__reply_bad_request(r, "not a valid fault (see tests/apiserver/README.md)");
         else
             reply_small(r, 201, "id", id);
     } else if (strcmp(p, "faults") == 0 && strcmp(m, "DELETE") == 0) {
@@ -61,13 +64,13 @@ void control_request(request *rq, reply *r)
         if (ksim_remove_fault(sim, id))
             reply_small(r, 200, NULL, 0);
         else
-            reply_status(r, 404, "NotFound", "no such fault", NULL);
+            ksim__reply_status(r, 404, "NotFound", "no such fault", NULL);
     } else if (strcmp(p, "counters") == 0 && strcmp(m, "GET") == 0) {
         ksim_counters c;
         ksim_get_counters(sim, &c);
         char *s = malloc(256);
         if (s == NULL) {
-            reply_oom(r);
+            ksim__reply_oom(r);
             return;
         }
         snprintf(s, 256,
@@ -75,20 +78,21 @@ void control_request(request *rq, reply *r)
                  ",\"watches\":%" PRIu64 ",\"resourceVersion\":\"%" PRIu64 "\"}\n",
                  c.connections, c.tls_handshakes, c.requests, c.watches,
                  ksim_resource_version(sim));
-        reply_json(r, 200, s);
+        ksim__reply_json(r, 200, s);
     } else if (strcmp(p, "history") == 0 && strcmp(m, "GET") == 0) {
         uint64_t from = 0;
-        const char *f = query(rq, "from");
+        const char *f = ksim__query(rq, "from");
         if (f && !parse_u64(f, &from)) {
-            reply_bad_request(r, "from: not a number");
+            ksim__reply_bad_request(r, "from: not a number");
             return;
         }
-        char *s = history_jsonl(sim, (size_t)from);
+        char *s = ksim__history_jsonl(sim, (size_t)from);
         if (s == NULL)
-            reply_oom(r);
+            ksim__reply_oom(r);
         else
-            reply_json(r, 200, s);
+            ksim__reply_json(r, 200, s);
     } else {
-        reply_status(r, 404, "NotFound", "the server could not find the requested resource", NULL);
+        ksim__reply_status(r, 404, "NotFound", "the server could not find the requested resource",
+                           NULL);
     }
 }

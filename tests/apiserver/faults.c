@@ -1,16 +1,29 @@
 /* Fault rules: matching by method, route and identity, counts and seeded
- * probabilities, and the waits that latency and hung requests need. Waits
- * sleep on sim->cond so ksim_stop() cuts them short. */
-#include "ksim_internal.h"
+ * probabilities (the waits they cause are in sim.c). */
+#include "faults.h"
 
-#include "core/clock.h"
+#include "sim.h"
 
-#include <poll.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define HANG_SLICE_NS (50 * KLEASE__NS_PER_MS)
+typedef struct ksim__fault_rule {
+    uint64_t id;
+    ksim_fault f; /* method/identity point at the copies below */
+    char *method;
+    char *identity;
+    int left; /* remaining firings, or -1 for unlimited */
+    struct ksim__fault_rule *next;
+} fault_rule;
+
+/* How often each rule fired, kept after the rule is used up. */
+typedef struct ksim__fired {
+    uint64_t id;
+    uint64_t count;
+    struct ksim__fired *next;
+} fired;
 
 /* xorshift64*: tiny, seedable, good enough to pick which requests fail. */
 static double next_random(ksim *sim)
@@ -129,8 +142,8 @@ static bool rule_matches(const fault_rule *r, const char *method, bool is_watch,
     return r->identity == NULL || strcmp(r->identity, user) == 0;
 }
 
-void faults_decide(ksim *sim, const char *method, bool is_watch, const char *user,
-                   fault_decision *d)
+void ksim__faults_decide(ksim *sim, const char *method, bool is_watch, const char *user,
+                         fault_decision *d)
 {
     memset(d, 0, sizeof(*d));
     pthread_mutex_lock(&sim->mu);
@@ -161,7 +174,7 @@ void faults_decide(ksim *sim, const char *method, bool is_watch, const char *use
     pthread_mutex_unlock(&sim->mu);
 }
 
-bool identity_partitioned(ksim *sim, const char *user)
+bool ksim__identity_partitioned(ksim *sim, const char *user)
 {
     for (fault_rule *r = sim->faults; r; r = r->next)
         if (r->f.kind == KSIM_FAULT_PARTITION &&
@@ -170,7 +183,7 @@ bool identity_partitioned(ksim *sim, const char *user)
     return false;
 }
 
-void faults_free(ksim *sim)
+void ksim__faults_free(ksim *sim)
 {
     while (sim->faults) {
         fault_rule *r = sim->faults;
@@ -182,33 +195,6 @@ void faults_free(ksim *sim)
         sim->fired = f->next;
         free(f);
     }
-}
-
-void sim_sleep_ms(ksim *sim, int64_t ms)
-{
-    const klease__clock *clk = klease__clock_system();
-    int64_t until = klease__mono_ns(clk) + ms * KLEASE__NS_PER_MS;
-    pthread_mutex_lock(&sim->mu);
-    while (!sim->stopping && klease__mono_ns(clk) < until)
-        clk->timedwait(clk, &sim->cond, &sim->mu, until);
-    pthread_mutex_unlock(&sim->mu);
-}
-
-bool client_gone(int fd)
-{
-    if (fd < 0)
-        return false;
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-void hang_until_gone(ksim *sim, int fd)
-{
-    const klease__clock *clk = klease__clock_system();
-    pthread_mutex_lock(&sim->mu);
-    while (!sim->stopping && !client_gone(fd))
-        clk->timedwait(clk, &sim->cond, &sim->mu, klease__mono_ns(clk) + HANG_SLICE_NS);
-    pthread_mutex_unlock(&sim->mu);
 }
 
 /* ------------------------------------------------------------------ JSON */

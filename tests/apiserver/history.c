@@ -1,6 +1,9 @@
 /* The append-only record of accepted writes, in memory and optionally as
  * JSON lines in a file (flushed per line so a killed simulator loses none). */
-#include "ksim_internal.h"
+#include "history.h"
+
+#include "sim.h"
+#include "status.h"
 
 #include "core/microtime.h"
 
@@ -68,13 +71,13 @@ static char *entry_json(const ksim_history_entry *e)
         !cJSON_AddStringToObject(o, "identity", e->identity) ||
         !cJSON_AddStringToObject(o, "fieldManager", e->field_manager))
         goto out;
-    s = json_line(o);
+    s = ksim__json_line(o);
 out:
     cJSON_Delete(o);
     return s;
 }
 
-int history_append(ksim *sim, const ksim_history_entry *e)
+int ksim__history_append(ksim *sim, const ksim_history_entry *e)
 {
     history_vec *h = &sim->history;
     if (h->n == h->cap) {
@@ -141,7 +144,7 @@ size_t ksim_history_count(ksim *sim)
 }
 
 /* JSON lines of entries [from, end), for the control endpoint. */
-char *history_jsonl(ksim *sim, size_t from)
+char *ksim__history_jsonl(ksim *sim, size_t from)
 {
     size_t len = 0, cap = 256;
     char *out = malloc(cap);
@@ -174,7 +177,7 @@ char *history_jsonl(ksim *sim, size_t from)
     return out;
 }
 
-void history_free_all(ksim *sim)
+void ksim__history_free_all(ksim *sim)
 {
     ksim_history_free(sim->history.v, sim->history.n);
     memset(&sim->history, 0, sizeof(sim->history));

@@ -1,6 +1,8 @@
 /* A kubeconfig for the simulator: one cluster with the CA inline, one user
  * (the admin token, or a client certificate inline), one context. */
-#include "ksim_internal.h"
+#include "certs.h"
+
+#include "sim.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +14,12 @@ int ksim_write_kubeconfig(ksim *sim, const char *path, ksim_kubeconfig_kind kind
     int rc = -1;
     if (sim == NULL || path == NULL)
         return -1;
-    if (sim->o.tls && (ca64 = base64_encode(sim->ca_pem, strlen(sim->ca_pem))) == NULL)
+    if (sim->o.tls && (ca64 = ksim__base64_encode(sim->ca_pem, strlen(sim->ca_pem))) == NULL)
         goto out;
     if (kind == KSIM_KUBECONFIG_CERT) {
         if (!sim->o.tls || ksim_issue_client_cert(sim, KSIM_ADMIN_USER "-cert", &cert, &key) != 0 ||
-            (cert64 = base64_encode(cert, strlen(cert))) == NULL ||
-            (key64 = base64_encode(key, strlen(key))) == NULL)
+            (cert64 = ksim__base64_encode(cert, strlen(cert))) == NULL ||
+            (key64 = ksim__base64_encode(key, strlen(key))) == NULL)
             goto out;
     }
     FILE *f = fopen(path, "w");

@@ -1,25 +1,28 @@
 /* The Lease model: spec values, managedFields ownership, JSON encoding and
  * decoding with the real server's error texts, and validation. */
-#include "ksim_internal.h"
+#include "lease.h"
+
+#include "status.h"
 
 #include "core/microtime.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-unsigned spec_mask(const lease_spec *s)
+unsigned ksim__spec_mask(const lease_spec *s)
 {
     return (s->holder ? F_HOLDER : 0) | (s->has_duration ? F_DURATION : 0) |
            (s->has_acquire ? F_ACQUIRE : 0) | (s->has_renew ? F_RENEW : 0) |
            (s->has_transitions ? F_TRANSITIONS : 0);
 }
 
-unsigned spec_diff(const lease_spec *a, const lease_spec *b)
+unsigned ksim__spec_diff(const lease_spec *a, const lease_spec *b)
 {
-    unsigned d = spec_mask(a) ^ spec_mask(b);
+    unsigned d = ksim__spec_mask(a) ^ ksim__spec_mask(b);
     if (a->holder && b->holder && strcmp(a->holder, b->holder) != 0)
         d |= F_HOLDER;
     if (a->has_duration && b->has_duration && a->duration != b->duration)
@@ -33,13 +36,13 @@ unsigned spec_diff(const lease_spec *a, const lease_spec *b)
     return d;
 }
 
-void spec_clear(lease_spec *s)
+void ksim__spec_clear(lease_spec *s)
 {
     free(s->holder);
     memset(s, 0, sizeof(*s));
 }
 
-int spec_copy(lease_spec *dst, const lease_spec *src)
+int ksim__spec_copy(lease_spec *dst, const lease_spec *src)
 {
     *dst = *src;
     dst->holder = NULL;
@@ -48,20 +51,20 @@ int spec_copy(lease_spec *dst, const lease_spec *src)
     return 0;
 }
 
-void lease_free(lease *l)
+void ksim__lease_free(lease *l)
 {
     if (l == NULL)
         return;
     free(l->ns);
     free(l->name);
-    spec_clear(&l->spec);
+    ksim__spec_clear(&l->spec);
     for (size_t i = 0; i < l->n_mf; i++)
         free(l->mf[i].manager);
     free(l->mf);
     free(l);
 }
 
-lease *lease_clone(const lease *l)
+lease *ksim__lease_clone(const lease *l)
 {
     lease *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -71,7 +74,7 @@ lease *lease_clone(const lease *l)
     c->rv = l->rv;
     c->ns = strdup(l->ns);
     c->name = strdup(l->name);
-    if (c->ns == NULL || c->name == NULL || spec_copy(&c->spec, &l->spec) != 0)
+    if (c->ns == NULL || c->name == NULL || ksim__spec_copy(&c->spec, &l->spec) != 0)
         goto fail;
     if (l->n_mf > 0) {
         if ((c->mf = calloc(l->n_mf, sizeof(*c->mf))) == NULL)
@@ -87,13 +90,13 @@ lease *lease_clone(const lease *l)
     }
     return c;
 fail:
-    lease_free(c);
+    ksim__lease_free(c);
     return NULL;
 }
 
-void lease_prune_owners(lease *l)
+static void lease_prune_owners(lease *l)
 {
-    unsigned set = spec_mask(&l->spec);
+    unsigned set = ksim__spec_mask(&l->spec);
     size_t out = 0;
     for (size_t i = 0; i < l->n_mf; i++) {
         l->mf[i].mask &= set;
@@ -106,8 +109,8 @@ void lease_prune_owners(lease *l)
     l->n_mf = out;
 }
 
-int lease_set_owner(lease *l, const char *manager, bool apply, unsigned mask, bool exclusive,
-                    int64_t now_s)
+int ksim__lease_set_owner(lease *l, const char *manager, bool apply, unsigned mask, bool exclusive,
+                          int64_t now_s)
 {
     managed_entry *mine = NULL;
     for (size_t i = 0; i < l->n_mf; i++) {
@@ -207,7 +210,7 @@ static bool add_managed(cJSON *meta, const lease *l)
     return true;
 }
 
-cJSON *lease_to_json(const lease *l, bool bare)
+cJSON *ksim__lease_to_json(const lease *l, bool bare)
 {
     char rv[24], ts[21];
     cJSON *o = cJSON_CreateObject();
@@ -240,10 +243,10 @@ fail:
     return NULL;
 }
 
-char *lease_to_text(const lease *l)
+char *ksim__lease_to_text(const lease *l)
 {
-    cJSON *o = lease_to_json(l, false);
-    char *s = o ? json_line(o) : NULL;
+    cJSON *o = ksim__lease_to_json(l, false);
+    char *s = o ? ksim__json_line(o) : NULL;
     cJSON_Delete(o);
     return s;
 }
@@ -389,7 +392,7 @@ static decode_kind get_meta_string(const cJSON *meta, const char *key, const cha
     return DEC_OK;
 }
 
-decode_kind lease_decode(const cJSON *obj, decoded *out)
+decode_kind ksim__lease_decode(const cJSON *obj, decoded *out)
 {
     decode_kind k = DEC_OK;
     memset(out, 0, sizeof(*out));
@@ -434,10 +437,10 @@ decode_kind lease_decode(const cJSON *obj, decoded *out)
         (k = get_int32(cJSON_GetObjectItemCaseSensitive(spec, "leaseTransitions"),
                        "LeaseSpec.spec.leaseTransitions", &s->has_transitions, &s->transitions,
                        out)) != DEC_OK) {
-        spec_clear(s);
+        ksim__spec_clear(s);
         return k;
     }
-    out->present = spec_mask(s);
+    out->present = ksim__spec_mask(s);
     return DEC_OK;
 }
 
@@ -454,7 +457,7 @@ static int add_cause(cJSON *causes, const char *field, const char *message)
     return 0;
 }
 
-int lease_validate(const lease_spec *s, cJSON *causes)
+int ksim__lease_validate(const lease_spec *s, cJSON *causes)
 {
     char msg[128];
     int n = 0;

@@ -41,83 +41,90 @@ static bool parse_num(const char *s, long long lo, long long hi, long long *out)
     return true;
 }
 
-int main(int argc, char **argv)
-{
-    ksim_options o = KSIM_OPTIONS_INIT;
-    const char *kubeconfig = NULL, *faults[32], *tokens[32];
-    int n_faults = 0, n_tokens = 0;
-    ksim_kubeconfig_kind kind = KSIM_KUBECONFIG_TOKEN;
-    long long v = 0;
-    o.control_endpoint = true;
+/* What the command line asks for beyond ksim_options. */
+typedef struct cli {
+    ksim_options o;
+    const char *kubeconfig;
+    ksim_kubeconfig_kind kind;
+    const char *faults[32], *tokens[32];
+    int n_faults, n_tokens;
+} cli;
 
+/* One option that takes a value; false when `a` is not one or the value is bad. */
+static bool take_value(cli *c, const char *a, const char *next)
+{
+    long long v = 0;
+    if (strcmp(a, "--port") == 0 && parse_num(next, 0, 65535, &v))
+        c->o.port = (uint16_t)v;
+    else if (strcmp(a, "--bind") == 0 && next)
+        c->o.bind_address = next;
+    else if (strcmp(a, "--workdir") == 0 && next)
+        c->o.workdir = next;
+    else if (strcmp(a, "--kubeconfig") == 0 && next)
+        c->kubeconfig = next;
+    else if (strcmp(a, "--kubeconfig-kind") == 0 && next &&
+             (!strcmp(next, "token") || !strcmp(next, "cert")))
+        c->kind = strcmp(next, "cert") == 0 ? KSIM_KUBECONFIG_CERT : KSIM_KUBECONFIG_TOKEN;
+    else if (strcmp(a, "--token") == 0 && next && c->n_tokens < 32)
+        c->tokens[c->n_tokens++] = next;
+    else if (strcmp(a, "--history") == 0 && next)
+        c->o.history_path = next;
+    else if (strcmp(a, "--state") == 0 && next)
+        c->o.state_path = next;
+    else if (strcmp(a, "--bookmark-interval-ms") == 0 && parse_num(next, 1, INT_MAX, &v))
+        c->o.bookmark_interval_ms = v;
+    else if (strcmp(a, "--watch-history") == 0 && parse_num(next, 0, 1000000, &v))
+        c->o.watch_history = (int)v;
+    else if (strcmp(a, "--seed") == 0 && parse_num(next, 0, LLONG_MAX, &v))
+        c->o.seed = (uint64_t)v;
+    else if (strcmp(a, "--rbac-verbs") == 0 && next)
+        c->o.rbac_verbs = next;
+    else if (strcmp(a, "--fault") == 0 && next && c->n_faults < 32)
+        c->faults[c->n_faults++] = next;
+    else
+        return false;
+    return true;
+}
+
+/* One flag without a value; false when `a` is not one. */
+static bool take_flag(cli *c, const char *a)
+{
+    if (strcmp(a, "--plain-http") == 0)
+        c->o.tls = false;
+    else if (strcmp(a, "--allow-anonymous") == 0)
+        c->o.allow_anonymous = true;
+    else if (strcmp(a, "--no-control") == 0)
+        c->o.control_endpoint = false;
+    else if (strcmp(a, "--verbose") == 0)
+        c->o.verbose = true;
+    else
+        return false;
+    return true;
+}
+
+/* -1: go on; otherwise the exit status (0 after --help, 2 for bad arguments). */
+static int parse_args(cli *c, int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
-        if (strcmp(a, "--port") == 0 && parse_num(next, 0, 65535, &v))
-            o.port = (uint16_t)v;
-        else if (strcmp(a, "--bind") == 0 && next)
-            o.bind_address = next;
-        else if (strcmp(a, "--workdir") == 0 && next)
-            o.workdir = next;
-        else if (strcmp(a, "--kubeconfig") == 0 && next)
-            kubeconfig = next;
-        else if (strcmp(a, "--kubeconfig-kind") == 0 && next &&
-                 (!strcmp(next, "token") || !strcmp(next, "cert")))
-            kind = strcmp(next, "cert") == 0 ? KSIM_KUBECONFIG_CERT : KSIM_KUBECONFIG_TOKEN;
-        else if (strcmp(a, "--token") == 0 && next && n_tokens < 32)
-            tokens[n_tokens++] = next;
-        else if (strcmp(a, "--history") == 0 && next)
-            o.history_path = next;
-        else if (strcmp(a, "--state") == 0 && next)
-            o.state_path = next;
-        else if (strcmp(a, "--bookmark-interval-ms") == 0 && parse_num(next, 1, INT_MAX, &v))
-            o.bookmark_interval_ms = v;
-        else if (strcmp(a, "--watch-history") == 0 && parse_num(next, 0, 1000000, &v))
-            o.watch_history = (int)v;
-        else if (strcmp(a, "--seed") == 0 && parse_num(next, 0, LLONG_MAX, &v))
-            o.seed = (uint64_t)v;
-        else if (strcmp(a, "--rbac-verbs") == 0 && next)
-            o.rbac_verbs = next;
-        else if (strcmp(a, "--fault") == 0 && next && n_faults < 32)
-            faults[n_faults++] = next;
-        else {
-            takes = false;
-            if (strcmp(a, "--plain-http") == 0)
-                o.tls = false;
-            else if (strcmp(a, "--allow-anonymous") == 0)
-                o.allow_anonymous = true;
-            else if (strcmp(a, "--no-control") == 0)
-                o.control_endpoint = false;
-            else if (strcmp(a, "--verbose") == 0)
-                o.verbose = true;
-            else {
-                fputs(strcmp(a, "--help") == 0 ? usage : "bad arguments; try --help\n",
-                      strcmp(a, "--help") == 0 ? stdout : stderr);
-                return strcmp(a, "--help") == 0 ? 0 : 2;
-            }
-        }
-        if (takes)
+        if (take_value(c, a, next))
             i++;
+        else if (!take_flag(c, a)) {
+            bool help = strcmp(a, "--help") == 0;
+            fputs(help ? usage : "bad arguments; try --help\n", help ? stdout : stderr);
+            return help ? 0 : 2;
+        }
     }
+    return -1;
+}
 
-    /* Block the signals before any thread exists, so only sigwait sees them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    char err[512];
-    ksim *sim = NULL;
-    if (ksim_start(&sim, &o, err, sizeof(err)) != 0) {
-        fprintf(stderr, "klease-apiserver-sim: %s\n", err);
-        return 1;
-    }
+/* Registers the --token and --fault values, then writes the kubeconfig. */
+static int configure(ksim *sim, cli *c, char *path, size_t pathsz)
+{
     int rc = 0;
-    for (int i = 0; i < n_tokens && rc == 0; i++) {
+    for (int i = 0; i < c->n_tokens && rc == 0; i++) {
         char buf[512];
-        snprintf(buf, sizeof(buf), "%s", tokens[i]);
+        snprintf(buf, sizeof(buf), "%s", c->tokens[i]);
         char *user = strchr(buf, ':');
         char *flag = user ? strchr(user + 1, ':') : NULL;
         if (user)
@@ -127,23 +134,47 @@ int main(int argc, char **argv)
         if (user == NULL || ksim_add_token(sim, buf, user, !(flag && !strcmp(flag, "forbidden"))))
             rc = 1;
     }
-    for (int i = 0; i < n_faults && rc == 0; i++)
-        if (ksim_add_fault_json(sim, faults[i], NULL) != 0)
+    for (int i = 0; i < c->n_faults && rc == 0; i++)
+        if (ksim_add_fault_json(sim, c->faults[i], NULL) != 0)
             rc = 1;
-    char path[4096];
-    if (kubeconfig == NULL) {
-        snprintf(path, sizeof(path), "%s/kubeconfig", ksim_workdir(sim));
-        kubeconfig = path;
+    if (c->kubeconfig == NULL) {
+        snprintf(path, pathsz, "%s/kubeconfig", ksim_workdir(sim));
+        c->kubeconfig = path;
     }
-    if (rc == 0 && ksim_write_kubeconfig(sim, kubeconfig, kind) != 0)
+    if (rc == 0 && ksim_write_kubeconfig(sim, c->kubeconfig, c->kind) != 0)
         rc = 1;
-    if (rc != 0) {
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {.o = KSIM_OPTIONS_INIT, .kind = KSIM_KUBECONFIG_TOKEN};
+    c.o.control_endpoint = true;
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+
+    /* Block the signals before any thread exists, so only sigwait sees them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512], path[4096];
+    ksim *sim = NULL;
+    if (ksim_start(&sim, &c.o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "klease-apiserver-sim: %s\n", err);
+        return 1;
+    }
+    if (configure(sim, &c, path, sizeof(path)) != 0) {
         fprintf(stderr, "klease-apiserver-sim: bad --token/--fault or cannot write %s\n",
-                kubeconfig);
+                c.kubeconfig);
         ksim_stop(sim);
         return 1;
     }
-    printf("port=%u\nkubeconfig=%s\n", (unsigned)ksim_port(sim), kubeconfig);
+    printf("port=%u\nkubeconfig=%s\n", (unsigned)ksim_port(sim), c.kubeconfig);
     fflush(stdout);
 
     int sig = 0;

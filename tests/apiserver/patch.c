@@ -1,8 +1,11 @@
 /* PATCH: strategic merge and JSON merge patches (identical for a Lease,
  * which has no lists) and server-side apply with per-field ownership. */
-#include "ksim_internal.h"
+#include "patch.h"
+
+#include "commit.h"
 
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
@@ -107,7 +110,7 @@ static void go_value(sbuf *b, const cJSON *v)
     }
 }
 
-char *go_value_text(const cJSON *v)
+char *ksim__go_value_text(const cJSON *v)
 {
     sbuf b = {0};
     go_value(&b, v);
@@ -152,59 +155,9 @@ static cJSON *merge(cJSON *target, const cJSON *patch, bool strategic)
     return target;
 }
 
-static bool is_current_rv(const lease *cur, const char *rv)
-{
-    uint64_t v = 0;
-    return rv == NULL || rv[0] == '\0' || (parse_rv(rv, &v) && v == cur->rv);
-}
-
-static void reply_commit(request *rq, reply *r, lease *next, ksim_op op, bool created)
-{
-    char *ns = strdup(next->ns), *name = strdup(next->name);
-    if (ns == NULL || name == NULL) {
-        lease_free(next);
-        reply_oom(r);
-    } else if (store_commit(rq->sim, next, op, rq, created) != 0) {
-        reply_oom(r);
-    } else {
-        char *t = lease_to_text(store_find(rq->sim, ns, name));
-        if (t == NULL)
-            reply_oom(r);
-        else
-            reply_json(r, created ? 201 : 200, t);
-    }
-    free(ns);
-    free(name);
-}
-
-void commit_spec_update(request *rq, reply *r, const lease *cur, lease_spec *spec, ksim_op op)
-{
-    unsigned changed = spec_diff(&cur->spec, spec);
-    if (changed == 0) {
-        /* A write that changes nothing keeps its resourceVersion. */
-        reply_text(r, 200, lease_to_text(cur));
-        return;
-    }
-    lease *next = lease_clone(cur);
-    if (next == NULL) {
-        reply_oom(r);
-        return;
-    }
-    spec_clear(&next->spec);
-    next->spec = *spec;
-    memset(spec, 0, sizeof(*spec));
-    if (lease_set_owner(next, field_manager(rq), false, changed & spec_mask(&next->spec), true,
-                        now_wall_s()) != 0) {
-        lease_free(next);
-        reply_oom(r);
-        return;
-    }
-    reply_commit(rq, r, next, op, false);
-}
-
 static void smp_decode_error(reply *r, const cJSON *patch, const char *msg)
 {
-    char *map = go_value_text(patch);
+    char *map = ksim__go_value_text(patch);
     size_t cap = (map ? strlen(map) : 0) + strlen(msg) + 128;
     char *cause = malloc(cap), *full = malloc(cap + 32);
     cJSON *det = cJSON_CreateObject(), *causes = cJSON_AddArrayToObject(det, "causes");
@@ -212,7 +165,7 @@ static void smp_decode_error(reply *r, const cJSON *patch, const char *msg)
     cJSON_AddItemToArray(causes, c);
     if (map == NULL || cause == NULL || full == NULL || c == NULL) {
         cJSON_Delete(det);
-        reply_oom(r);
+        ksim__reply_oom(r);
         goto out;
     }
     snprintf(cause, cap, "Invalid value: \"%s\": %s", map, msg);
@@ -222,10 +175,10 @@ static void smp_decode_error(reply *r, const cJSON *patch, const char *msg)
         !cJSON_AddStringToObject(c, "message", cause) ||
         !cJSON_AddStringToObject(c, "field", "patch")) {
         cJSON_Delete(det);
-        reply_oom(r);
+        ksim__reply_oom(r);
         goto out;
     }
-    reply_status(r, 422, "Invalid", full, det);
+    ksim__reply_status(r, 422, "Invalid", full, det);
 out:
     free(map);
     free(cause);
@@ -238,37 +191,38 @@ static void handle_merge(request *rq, reply *r, const char *ns, const char *name
     decoded d;
     memset(&d, 0, sizeof(d));
     lease *next = NULL;
-    if ((patch = parse_body(rq, r)) == NULL)
+    if ((patch = ksim__parse_body(rq, r)) == NULL)
         return;
-    lease *cur = store_find(rq->sim, ns, name);
+    lease *cur = ksim__store_find(rq->sim, ns, name);
     if (cur == NULL) {
-        reply_not_found(r, name); /* a patch never creates */
+        ksim__reply_not_found(r, name); /* a patch never creates */
         goto out;
     }
-    if ((doc = lease_to_json(cur, false)) == NULL || (doc = merge(doc, patch, strategic)) == NULL)
+    if ((doc = ksim__lease_to_json(cur, false)) == NULL ||
+        (doc = merge(doc, patch, strategic)) == NULL)
         goto oom;
-    decode_kind k = lease_decode(doc, &d);
+    decode_kind k = ksim__lease_decode(doc, &d);
     if (k == DEC_OOM)
         goto oom;
     if (k != DEC_OK) {
         smp_decode_error(r, patch, d.msg);
         goto out;
     }
-    if (!check_names(r, &d, ns, name, true))
+    if (!ksim__check_names(r, &d, ns, name, true))
         goto out;
-    if (!is_current_rv(cur, d.rv)) {
-        reply_conflict(r, name);
+    if (!ksim__is_current_rv(cur, d.rv)) {
+        ksim__reply_conflict(r, name);
         goto out;
     }
-    if (!validate(r, name, &d.spec))
+    if (!ksim__validate(r, name, &d.spec))
         goto out;
-    commit_spec_update(rq, r, cur, &d.spec, strategic ? KSIM_OP_SMP : KSIM_OP_MERGE);
+    ksim__commit_spec_update(rq, r, cur, &d.spec, strategic ? KSIM_OP_SMP : KSIM_OP_MERGE);
     goto out;
 oom:
-    reply_oom(r);
+    ksim__reply_oom(r);
 out:
-    lease_free(next);
-    spec_clear(&d.spec);
+    ksim__lease_free(next);
+    ksim__spec_clear(&d.spec);
     cJSON_Delete(doc);
     cJSON_Delete(patch);
 }
@@ -334,11 +288,11 @@ static void reply_field_conflicts(reply *r, const lease *cur, const char *me, un
         }
         conflicts &= ~mine; /* report each field once, against its first owner */
     }
-    reply_status(r, 409, "Conflict", msg, det);
+    ksim__reply_status(r, 409, "Conflict", msg, det);
     return;
 oom:
     cJSON_Delete(det);
-    reply_oom(r);
+    ksim__reply_oom(r);
 }
 
 /* Sets the fields of `mask` in dst from src. */
@@ -370,114 +324,164 @@ static int take_fields(lease_spec *dst, const lease_spec *src, unsigned mask)
     return 0;
 }
 
-static void handle_apply(request *rq, reply *r, const char *ns, const char *name)
+/* Parses and decodes an apply body, answering 400 (bad JSON) or 500 (a value
+ * the converter refuses) as the server does; false when answered. */
+static bool decode_apply(request *rq, reply *r, cJSON **doc, decoded *d)
 {
-    const char *me = query(rq, "fieldManager");
-    const char *force_q = query(rq, "force");
-    bool force = force_q && strcmp(force_q, "true") == 0;
-    cJSON *doc = NULL;
-    decoded d;
-    memset(&d, 0, sizeof(d));
-    lease *next = NULL;
-
-    if (me == NULL || me[0] == '\0') {
-        reply_bad_request(r, "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required "
-                             "value: is required for apply patch");
-        return;
+    if ((*doc = ksim__parse_body(rq, r)) == NULL)
+        return false;
+    decode_kind k = ksim__lease_decode(*doc, d);
+    if (k == DEC_OOM) {
+        ksim__reply_oom(r);
+        return false;
     }
-    if ((doc = parse_body(rq, r)) == NULL)
-        return;
-    decode_kind k = lease_decode(doc, &d);
-    if (k == DEC_OOM)
-        goto oom;
     if (k != DEC_OK) {
         char msg[1024];
-        snprintf(msg, sizeof(msg), KSIM_CONVERT_PREFIX, d.ns ? d.ns : "", d.name ? d.name : "",
-                 d.msg);
-        reply_internal(r, msg);
-        goto out;
+        snprintf(msg, sizeof(msg), KSIM_CONVERT_PREFIX, d->ns ? d->ns : "", d->name ? d->name : "",
+                 d->msg);
+        ksim__reply_internal(r, msg);
+        return false;
     }
-    if (!check_names(r, &d, ns, name, false))
-        goto out;
-    lease *cur = store_find(rq->sim, ns, name);
-    int64_t now = now_wall_s();
-    if (cur == NULL) {
-        if (d.name == NULL || d.name[0] == '\0') {
-            char msg[600];
-            snprintf(msg, sizeof(msg),
-                     "the name of the object (%s based on URL) was "
-                     "undeterminable: name must be provided",
-                     name);
-            reply_bad_request(r, msg);
-            goto out;
-        }
-        /* Created by apply: the body's resourceVersion is not checked. */
-        if (!validate(r, name, &d.spec))
-            goto out;
-        if ((next = calloc(1, sizeof(*next))) == NULL || (next->ns = strdup(ns)) == NULL ||
-            (next->name = strdup(name)) == NULL)
-            goto oom;
-        random_uid(next->uid);
-        next->created_s = now;
-        next->spec = d.spec;
-        memset(&d.spec, 0, sizeof(d.spec));
-        if (lease_set_owner(next, me, true, d.present, false, now) != 0)
-            goto oom;
-        reply_commit(rq, r, next, KSIM_OP_APPLY, true);
-        next = NULL;
-        goto out;
+    return true;
+}
+
+/* Apply on a missing lease creates it, owned by `me` for what it applied;
+ * the body's resourceVersion is not checked. */
+static void apply_create(request *rq, reply *r, const char *ns, const char *name, const char *me,
+                         decoded *d, int64_t now)
+{
+    if (d->name == NULL || d->name[0] == '\0') {
+        char msg[600];
+        snprintf(msg, sizeof(msg),
+                 "the name of the object (%s based on URL) was "
+                 "undeterminable: name must be provided",
+                 name);
+        ksim__reply_bad_request(r, msg);
+        return;
     }
-    if (!is_current_rv(cur, d.rv)) {
-        reply_conflict(r, name); /* even with force */
-        goto out;
-    }
-    /* What this apply changes, and who else owns it. */
-    unsigned changed = spec_diff(&cur->spec, &d.spec) & d.present, others = 0, previous = 0;
+    if (!ksim__validate(r, name, &d->spec))
+        return;
+    lease *next = calloc(1, sizeof(*next));
+    if (next == NULL || (next->ns = strdup(ns)) == NULL || (next->name = strdup(name)) == NULL)
+        goto oom;
+    ksim__random_uid(next->uid);
+    next->created_s = now;
+    next->spec = d->spec;
+    memset(&d->spec, 0, sizeof(d->spec));
+    if (ksim__lease_set_owner(next, me, true, d->present, false, now) != 0)
+        goto oom;
+    ksim__reply_commit(rq, r, next, KSIM_OP_APPLY, true);
+    return;
+oom:
+    ksim__lease_free(next);
+    ksim__reply_oom(r);
+}
+
+/* What an apply by `me` changes, what it applied before, and what the other
+ * managers own. */
+typedef struct apply_owners {
+    unsigned changed;
+    unsigned previous;
+    unsigned others;
+} apply_owners;
+
+static apply_owners owners_of(const lease *cur, const decoded *d, const char *me)
+{
+    apply_owners o = {.changed = ksim__spec_diff(&cur->spec, &d->spec) & d->present};
     for (size_t i = 0; i < cur->n_mf; i++) {
         const managed_entry *e = &cur->mf[i];
         if (e->apply && strcmp(e->manager, me) == 0)
-            previous = e->mask;
+            o.previous = e->mask;
         else
-            others |= e->mask;
+            o.others |= e->mask;
     }
-    if (!force && (changed & others)) {
-        reply_field_conflicts(r, cur, me, changed & others);
-        goto out;
-    }
-    if ((next = lease_clone(cur)) == NULL || take_fields(&next->spec, &d.spec, d.present) != 0)
-        goto oom;
-    /* Fields this manager applied before, left out now and owned by nobody
-     * else, are removed, as server-side apply does. */
+    return o;
+}
+
+/* The stored lease with the applied fields set and, as server-side apply
+ * does, the fields this manager applied before, left out now and owned by
+ * nobody else, removed. NULL on OOM. */
+static lease *applied(const lease *cur, const decoded *d, const apply_owners *o)
+{
+    lease *next = ksim__lease_clone(cur);
     lease_spec none = {0};
-    unsigned dropped = previous & ~d.present & ~others;
-    if (take_fields(&next->spec, &none, dropped) != 0)
-        goto oom;
-    if (!validate(r, name, &next->spec))
-        goto out;
-    if (spec_diff(&cur->spec, &next->spec) == 0 && previous == d.present) {
-        char *t = lease_to_text(cur);
-        if (t == NULL)
-            goto oom;
-        reply_json(r, 200, t);
-        goto out;
+    unsigned dropped = o->previous & ~d->present & ~o->others;
+    if (next == NULL || take_fields(&next->spec, &d->spec, d->present) != 0 ||
+        take_fields(&next->spec, &none, dropped) != 0) {
+        ksim__lease_free(next);
+        return NULL;
+    }
+    return next;
+}
+
+/* Apply on a stored lease: 409 on a stale resourceVersion (even with force)
+ * or, without force, on fields others own that it would change; a no-op
+ * keeps the resourceVersion; otherwise `me` takes what it applied. */
+static void apply_update(request *rq, reply *r, const lease *cur, const char *me, bool force,
+                         const decoded *d, int64_t now)
+{
+    const char *name = cur->name;
+    if (!ksim__is_current_rv(cur, d->rv)) {
+        ksim__reply_conflict(r, name);
+        return;
+    }
+    apply_owners o = owners_of(cur, d, me);
+    if (!force && (o.changed & o.others)) {
+        reply_field_conflicts(r, cur, me, o.changed & o.others);
+        return;
+    }
+    lease *next = applied(cur, d, &o);
+    if (next == NULL) {
+        ksim__reply_oom(r);
+        return;
+    }
+    if (!ksim__validate(r, name, &next->spec)) {
+        ksim__lease_free(next);
+        return;
+    }
+    if (ksim__spec_diff(&cur->spec, &next->spec) == 0 && o.previous == d->present) {
+        ksim__lease_free(next);
+        ksim__reply_text(r, 200, ksim__lease_to_text(cur));
+        return;
     }
     for (size_t i = 0; i < next->n_mf; i++)
         if (!(next->mf[i].apply && strcmp(next->mf[i].manager, me) == 0))
-            next->mf[i].mask &= ~changed;
-    if (lease_set_owner(next, me, true, d.present, false, now) != 0)
-        goto oom;
-    reply_commit(rq, r, next, KSIM_OP_APPLY, false);
-    next = NULL;
-    goto out;
-oom:
-    reply_oom(r);
-out:
-    lease_free(next);
-    spec_clear(&d.spec);
+            next->mf[i].mask &= ~o.changed;
+    if (ksim__lease_set_owner(next, me, true, d->present, false, now) != 0) {
+        ksim__lease_free(next);
+        ksim__reply_oom(r);
+        return;
+    }
+    ksim__reply_commit(rq, r, next, KSIM_OP_APPLY, false);
+}
+
+static void handle_apply(request *rq, reply *r, const char *ns, const char *name)
+{
+    const char *me = ksim__query(rq, "fieldManager");
+    const char *force_q = ksim__query(rq, "force");
+    bool force = force_q && strcmp(force_q, "true") == 0;
+    if (me == NULL || me[0] == '\0') {
+        ksim__reply_bad_request(r,
+                                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required "
+                                "value: is required for apply patch");
+        return;
+    }
+    cJSON *doc = NULL;
+    decoded d;
+    memset(&d, 0, sizeof(d));
+    if (decode_apply(rq, r, &doc, &d) && ksim__check_names(r, &d, ns, name, false)) {
+        lease *cur = ksim__store_find(rq->sim, ns, name);
+        int64_t now = ksim__now_wall_s();
+        if (cur == NULL)
+            apply_create(rq, r, ns, name, me, &d, now);
+        else
+            apply_update(rq, r, cur, me, force, &d, now);
+    }
+    ksim__spec_clear(&d.spec);
     cJSON_Delete(doc);
 }
 
-void handle_patch(request *rq, reply *r, const char *ns, const char *name)
+void ksim__handle_patch(request *rq, reply *r, const char *ns, const char *name)
 {
     const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
     size_t n = ct ? strcspn(ct, "; ") : 0;
@@ -489,7 +493,7 @@ void handle_patch(request *rq, reply *r, const char *ns, const char *name)
     else if (ct && IS("application/merge-patch+json"))
         handle_merge(rq, r, ns, name, false);
     else
-        reply_status(r, 415, "UnsupportedMediaType", "415: Unsupported Media Type",
-                     cJSON_CreateObject());
+        ksim__reply_status(r, 415, "UnsupportedMediaType", "415: Unsupported Media Type",
+                           cJSON_CreateObject());
 #undef IS
 }

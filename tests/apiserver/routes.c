@@ -1,24 +1,19 @@
 /* Request routing and the plain verbs: GET, LIST, POST, PUT, DELETE, with
  * the real server's authorization answers. PATCH is in patch.c, watch in
  * watch.c. */
-#include "ksim_internal.h"
+#include "routes.h"
+
+#include "commit.h"
+#include "patch.h"
+#include "sim.h"
+#include "watch.h"
 
 #include <inttypes.h>
-#include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PREFIX "/apis/coordination.k8s.io/v1/namespaces/"
-
-const char *query(const request *rq, const char *key)
-{
-    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-const char *field_manager(const request *rq)
-{
-    return rq->manager;
-}
 
 static bool copy_segment(const char *s, size_t n, char *out, size_t outsz)
 {
@@ -29,8 +24,10 @@ static bool copy_segment(const char *s, size_t n, char *out, size_t outsz)
     return true;
 }
 
-bool parse_lease_path(const char *url, char *ns, size_t nsz, char *name, size_t namesz,
-                      bool *has_name)
+/* Parses /apis/coordination.k8s.io/v1/namespaces/NS/leases[/NAME]; NAME may
+ * come back NULL. false when the path is something else. */
+static bool parse_lease_path(const char *url, char *ns, size_t nsz, char *name, size_t namesz,
+                             bool *has_name)
 {
     if (strncmp(url, PREFIX, strlen(PREFIX)) != 0)
         return false;
@@ -51,85 +48,6 @@ bool parse_lease_path(const char *url, char *ns, size_t nsz, char *name, size_t 
     return true;
 }
 
-bool parse_field_selector(const char *sel, char *name, size_t namesz, char *bad, size_t badsz)
-{
-    name[0] = '\0';
-    while (sel && *sel) {
-        const char *end = strchr(sel, ',');
-        size_t len = end ? (size_t)(end - sel) : strlen(sel);
-        const char *eq = memchr(sel, '=', len);
-        if (eq == NULL) {
-            snprintf(bad, badsz, "invalid selector: '%.*s'; can't understand '%.*s'", (int)len, sel,
-                     (int)len, sel);
-            return false;
-        }
-        size_t klen = (size_t)(eq - sel);
-        const char *val = eq + 1;
-        if (val < sel + len && *val == '=')
-            val++;
-        size_t vlen = len - (size_t)(val - sel);
-        if (klen == 13 && strncmp(sel, "metadata.name", 13) == 0) {
-            if (vlen >= namesz)
-                vlen = namesz - 1;
-            memcpy(name, val, vlen);
-            name[vlen] = '\0';
-        } else if (!(klen == 18 && strncmp(sel, "metadata.namespace", 18) == 0)) {
-            snprintf(bad, badsz, "field label not supported: %.*s", (int)klen, sel);
-            return false;
-        }
-        sel = end ? end + 1 : NULL;
-    }
-    return true;
-}
-
-/* Whether a JSON text stops in the middle of a value, which Go's decoder
- * reports as "unexpected end of JSON input" rather than a bad character. */
-static bool truncated_json(const char *s, size_t n)
-{
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    char last = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"')
-            in_string = true;
-        else if (c == '{' || c == '[')
-            depth++;
-        else if (c == '}' || c == ']')
-            depth--;
-        if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
-            last = c;
-    }
-    return n == 0 || in_string || depth > 0 || last == ':' || last == ',';
-}
-
-cJSON *parse_body(const request *rq, reply *r)
-{
-    const char *errp = NULL;
-    cJSON *doc = NULL;
-    if (rq->body_len > 0)
-        doc = cJSON_ParseWithLengthOpts(rq->body, rq->body_len, &errp, false);
-    if (doc != NULL)
-        return doc;
-    char msg[128];
-    if (truncated_json(rq->body, rq->body_len) || errp == NULL || errp >= rq->body + rq->body_len)
-        snprintf(msg, sizeof(msg), "unexpected end of JSON input");
-    else
-        snprintf(msg, sizeof(msg), "invalid character '%c' looking for beginning of value",
-                 *errp >= ' ' && *errp < 127 ? *errp : '?');
-    reply_bad_request(r, msg);
-    return NULL;
-}
-
 static void reply_forbidden(reply *r, const identity *id, const char *verb, const char *ns,
                             const char *name)
 {
@@ -144,32 +62,33 @@ static void reply_forbidden(reply *r, const identity *id, const char *verb, cons
                  "leases.%s is forbidden: User \"%s\" cannot %s resource \"leases\" in API group "
                  "\"%s\" in the namespace \"%s\"",
                  KSIM_GROUP, id->user, verb, KSIM_GROUP, ns);
-    reply_status(r, 403, "Forbidden", msg, details_named(name));
+    ksim__reply_status(r, 403, "Forbidden", msg, ksim__details_named(name));
 }
 
 static void handle_get(request *rq, reply *r, const char *ns, const char *name)
 {
-    lease *l = store_find(rq->sim, ns, name);
+    lease *l = ksim__store_find(rq->sim, ns, name);
     if (l == NULL)
-        reply_not_found(r, name);
+        ksim__reply_not_found(r, name);
     else
-        reply_text(r, 200, lease_to_text(l));
+        ksim__reply_text(r, 200, ksim__lease_to_text(l));
 }
 
 static void handle_list(request *rq, reply *r, const char *ns)
 {
     char want[256], bad[300], rvbuf[24];
-    if (!parse_field_selector(query(rq, "fieldSelector"), want, sizeof(want), bad, sizeof(bad))) {
-        reply_bad_request(r, bad);
+    if (!ksim__parse_field_selector(ksim__query(rq, "fieldSelector"), want, sizeof(want), bad,
+                                    sizeof(bad))) {
+        ksim__reply_bad_request(r, bad);
         return;
     }
-    const char *match = query(rq, "resourceVersionMatch");
+    const char *match = ksim__query(rq, "resourceVersionMatch");
     uint64_t asked = 0;
-    if (match && strcmp(match, "Exact") == 0 && parse_rv(query(rq, "resourceVersion"), &asked) &&
-        asked < rq->sim->rv) {
+    if (match && strcmp(match, "Exact") == 0 &&
+        ksim__parse_rv(ksim__query(rq, "resourceVersion"), &asked) && asked < rq->sim->rv) {
         /* Past states are not kept, so any older exact list is "compacted". */
-        reply_status(r, 410, "Expired", "The resourceVersion for the provided list is too old.",
-                     NULL);
+        ksim__reply_status(r, 410, "Expired",
+                           "The resourceVersion for the provided list is too old.", NULL);
         return;
     }
     snprintf(rvbuf, sizeof(rvbuf), "%" PRIu64, rq->sim->rv);
@@ -184,78 +103,41 @@ static void handle_list(request *rq, reply *r, const char *ns)
     for (lease *l = rq->sim->leases; l; l = l->next) {
         if (strcmp(l->ns, ns) != 0 || (want[0] && strcmp(l->name, want) != 0))
             continue;
-        cJSON *item = lease_to_json(l, true);
+        cJSON *item = ksim__lease_to_json(l, true);
         if (item == NULL)
             goto oom;
         cJSON_AddItemToArray(items, item);
     }
-    char *s = json_line(o);
+    char *s = ksim__json_line(o);
     cJSON_Delete(o);
     o = NULL;
     if (s == NULL)
         goto oom;
-    reply_json(r, 200, s);
+    ksim__reply_json(r, 200, s);
     return;
 oom:
     cJSON_Delete(o);
-    reply_oom(r);
-}
-
-bool check_names(reply *r, const decoded *d, const char *ns, const char *url_name,
-                 bool name_required)
-{
-    if (d->ns && strcmp(d->ns, ns) != 0) {
-        reply_bad_request(r, "the namespace of the provided object does not match the namespace "
-                             "sent on the request");
-        return false;
-    }
-    if (url_name && (name_required || d->name) && (!d->name || strcmp(d->name, url_name) != 0)) {
-        char msg[600];
-        snprintf(msg, sizeof(msg),
-                 "the name of the object (%s) does not match the name on the "
-                 "URL (%s)",
-                 d->name ? d->name : "", url_name);
-        reply_bad_request(r, msg);
-        return false;
-    }
-    return true;
+    ksim__reply_oom(r);
 }
 
 /* Decodes a POST/PUT body, answering 400 the way the server's decoder does. */
 static bool decode_full(request *rq, reply *r, cJSON **doc, decoded *d)
 {
-    if ((*doc = parse_body(rq, r)) == NULL)
+    if ((*doc = ksim__parse_body(rq, r)) == NULL)
         return false;
-    decode_kind k = lease_decode(*doc, d);
+    decode_kind k = ksim__lease_decode(*doc, d);
     if (k == DEC_OOM) {
-        reply_oom(r);
+        ksim__reply_oom(r);
         return false;
     }
     if (k != DEC_OK) {
         char msg[700];
         snprintf(msg, sizeof(msg), "Lease in version \"v1\" cannot be handled as a Lease: %s",
                  d->msg);
-        reply_bad_request(r, msg);
+        ksim__reply_bad_request(r, msg);
         return false;
     }
     return true;
-}
-
-bool validate(reply *r, const char *name, const lease_spec *s)
-{
-    cJSON *causes = cJSON_CreateArray();
-    int n = causes ? lease_validate(s, causes) : -1;
-    if (n == 0) {
-        cJSON_Delete(causes);
-        return true;
-    }
-    if (n < 0) {
-        cJSON_Delete(causes);
-        reply_oom(r);
-    } else {
-        reply_invalid(r, name, causes);
-    }
-    return false;
 }
 
 static void handle_create(request *rq, reply *r, const char *ns)
@@ -264,10 +146,10 @@ static void handle_create(request *rq, reply *r, const char *ns)
     decoded d;
     memset(&d, 0, sizeof(d));
     lease *l = NULL;
-    if (!decode_full(rq, r, &doc, &d) || !check_names(r, &d, ns, NULL, false))
+    if (!decode_full(rq, r, &doc, &d) || !ksim__check_names(r, &d, ns, NULL, false))
         goto out;
     if (d.rv) {
-        reply_internal(r, "resourceVersion should not be set on objects to be created");
+        ksim__reply_internal(r, "resourceVersion should not be set on objects to be created");
         goto out;
     }
     if (d.name == NULL || d.name[0] == '\0') {
@@ -278,43 +160,45 @@ static void handle_create(request *rq, reply *r, const char *ns)
                                      "Required value: name or generateName is required") ||
             !cJSON_AddStringToObject(c, "field", "metadata.name")) {
             cJSON_Delete(causes);
-            reply_oom(r);
+            ksim__reply_oom(r);
             goto out;
         }
-        reply_invalid(r, "", causes);
+        ksim__reply_invalid(r, "", causes);
         goto out;
     }
-    if (!validate(r, d.name, &d.spec))
+    if (!ksim__validate(r, d.name, &d.spec))
         goto out;
-    if (store_find(rq->sim, ns, d.name) != NULL) {
+    if (ksim__store_find(rq->sim, ns, d.name) != NULL) {
         char msg[600];
         snprintf(msg, sizeof(msg), "leases.%s \"%s\" already exists", KSIM_GROUP, d.name);
-        reply_status(r, 409, "AlreadyExists", msg, details_named(d.name));
+        ksim__reply_status(r, 409, "AlreadyExists", msg, ksim__details_named(d.name));
         goto out;
     }
     if ((l = calloc(1, sizeof(*l))) == NULL || (l->ns = strdup(ns)) == NULL ||
         (l->name = strdup(d.name)) == NULL)
         goto oom;
-    random_uid(l->uid);
-    l->created_s = now_wall_s();
+    ksim__random_uid(l->uid);
+    l->created_s = ksim__now_wall_s();
     l->spec = d.spec;
     memset(&d.spec, 0, sizeof(d.spec));
-    if (lease_set_owner(l, field_manager(rq), false, spec_mask(&l->spec), true, l->created_s) != 0)
+    if (ksim__lease_set_owner(l, ksim__field_manager(rq), false, ksim__spec_mask(&l->spec), true,
+                              l->created_s) != 0)
         goto oom;
-    if (store_commit(rq->sim, l, KSIM_OP_CREATE, rq, true) != 0) {
+    writer who = ksim__request_writer(rq);
+    if (ksim__store_commit(rq->sim, l, KSIM_OP_CREATE, &who, true) != 0) {
         l = NULL;
         goto oom;
     }
-    reply_text(r, 201, lease_to_text(store_find(rq->sim, ns, d.name)));
+    ksim__reply_text(r, 201, ksim__lease_to_text(ksim__store_find(rq->sim, ns, d.name)));
     l = NULL;
     goto out;
 oom:
-    lease_free(l);
+    ksim__lease_free(l);
     l = NULL;
-    reply_oom(r);
+    ksim__reply_oom(r);
 out:
-    lease_free(l);
-    spec_clear(&d.spec);
+    ksim__lease_free(l);
+    ksim__spec_clear(&d.spec);
     cJSON_Delete(doc);
 }
 
@@ -326,7 +210,7 @@ static void reply_precondition(reply *r, const char *name, const char *what, con
              "Operation cannot be fulfilled on leases.%s \"%s\": Precondition failed: %s in "
              "precondition: %s, %s in object meta: %s",
              KSIM_GROUP, name, what, want, what, have);
-    reply_status(r, 409, "Conflict", msg, details_named(name));
+    ksim__reply_status(r, 409, "Conflict", msg, ksim__details_named(name));
 }
 
 static void handle_put(request *rq, reply *r, const char *ns, const char *name)
@@ -334,40 +218,40 @@ static void handle_put(request *rq, reply *r, const char *ns, const char *name)
     cJSON *doc = NULL;
     decoded d;
     memset(&d, 0, sizeof(d));
-    if (!decode_full(rq, r, &doc, &d) || !check_names(r, &d, ns, name, true))
+    if (!decode_full(rq, r, &doc, &d) || !ksim__check_names(r, &d, ns, name, true))
         goto out;
-    lease *cur = store_find(rq->sim, ns, name);
+    lease *cur = ksim__store_find(rq->sim, ns, name);
     if (cur == NULL) {
-        reply_not_found(r, name);
+        ksim__reply_not_found(r, name);
         goto out;
     }
     uint64_t want = 0;
-    if (d.rv && d.rv[0] && (!parse_rv(d.rv, &want) || want != cur->rv)) {
-        reply_conflict(r, name);
+    if (d.rv && d.rv[0] && (!ksim__parse_rv(d.rv, &want) || want != cur->rv)) {
+        ksim__reply_conflict(r, name);
         goto out;
     }
     if (d.uid && d.uid[0] && strcmp(d.uid, cur->uid) != 0) {
         reply_precondition(r, name, "UID", d.uid, cur->uid);
         goto out;
     }
-    if (!validate(r, name, &d.spec))
+    if (!ksim__validate(r, name, &d.spec))
         goto out;
-    commit_spec_update(rq, r, cur, &d.spec, KSIM_OP_PUT);
+    ksim__commit_spec_update(rq, r, cur, &d.spec, KSIM_OP_PUT);
 out:
-    spec_clear(&d.spec);
+    ksim__spec_clear(&d.spec);
     cJSON_Delete(doc);
 }
 
 static void handle_delete(request *rq, reply *r, const char *ns, const char *name)
 {
     char rvbuf[24];
-    lease *l = store_find(rq->sim, ns, name);
+    lease *l = ksim__store_find(rq->sim, ns, name);
     if (l == NULL) {
-        reply_not_found(r, name);
+        ksim__reply_not_found(r, name);
         return;
     }
     /* DeleteOptions may carry preconditions. */
-    cJSON *doc = rq->body_len ? parse_body(rq, r) : NULL;
+    cJSON *doc = rq->body_len ? ksim__parse_body(rq, r) : NULL;
     if (rq->body_len && doc == NULL)
         return;
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(doc, "preconditions");
@@ -387,11 +271,12 @@ static void handle_delete(request *rq, reply *r, const char *ns, const char *nam
     cJSON_Delete(doc);
     char uid[37];
     memcpy(uid, l->uid, sizeof(uid));
-    if (store_delete(rq->sim, l, rq) != 0) {
-        reply_oom(r);
+    writer who = ksim__request_writer(rq);
+    if (ksim__store_delete(rq->sim, l, &who) != 0) {
+        ksim__reply_oom(r);
         return;
     }
-    cJSON *o = cJSON_CreateObject(), *det = details_named(name);
+    cJSON *o = cJSON_CreateObject(), *det = ksim__details_named(name);
     if (o == NULL || det == NULL || !cJSON_AddStringToObject(det, "uid", uid) ||
         !cJSON_AddStringToObject(o, "kind", "Status") ||
         !cJSON_AddStringToObject(o, "apiVersion", "v1") ||
@@ -399,34 +284,34 @@ static void handle_delete(request *rq, reply *r, const char *ns, const char *nam
         !cJSON_AddStringToObject(o, "status", "Success")) {
         cJSON_Delete(o);
         cJSON_Delete(det);
-        reply_oom(r);
+        ksim__reply_oom(r);
         return;
     }
     cJSON_AddItemToObject(o, "details", det);
-    char *s = json_line(o);
+    char *s = ksim__json_line(o);
     cJSON_Delete(o);
-    reply_text(r, 200, s);
+    ksim__reply_text(r, 200, s);
 }
 
 static bool is_watch(const request *rq)
 {
-    const char *w = query(rq, "watch");
+    const char *w = ksim__query(rq, "watch");
     return w && (strcmp(w, "1") == 0 || strcmp(w, "true") == 0);
 }
 
-void route_request(request *rq, reply *r)
+void ksim__route_request(request *rq, reply *r)
 {
     char ns[256], name[256];
     bool has_name = false;
     const char *m = rq->method;
 
     if (rq->id.bad_token || rq->id.bad_cert) {
-        reply_status(r, 401, "Unauthorized", "Unauthorized", NULL);
+        ksim__reply_status(r, 401, "Unauthorized", "Unauthorized", NULL);
         return;
     }
     if (!parse_lease_path(rq->url, ns, sizeof(ns), name, sizeof(name), &has_name)) {
-        reply_status(r, 404, "NotFound", "the server could not find the requested resource",
-                     cJSON_CreateObject());
+        ksim__reply_status(r, 404, "NotFound", "the server could not find the requested resource",
+                           cJSON_CreateObject());
         return;
     }
     const char *verb = NULL;
@@ -441,17 +326,17 @@ void route_request(request *rq, reply *r)
     else if (strcmp(m, "DELETE") == 0 && has_name)
         verb = "delete";
     if (verb == NULL) {
-        reply_status(r, 405, "MethodNotAllowed",
-                     "the server does not allow this method on the requested resource",
-                     cJSON_CreateObject());
+        ksim__reply_status(r, 405, "MethodNotAllowed",
+                           "the server does not allow this method on the requested resource",
+                           cJSON_CreateObject());
         return;
     }
-    if (!auth_allowed(rq->sim, &rq->id) || !auth_verb_allowed(rq->sim, verb)) {
+    if (!ksim__auth_allowed(rq->sim, &rq->id) || !ksim__auth_verb_allowed(rq->sim, verb)) {
         reply_forbidden(r, &rq->id, verb, ns, has_name ? name : NULL);
         return;
     }
     if (strcmp(verb, "watch") == 0) {
-        handle_watch(rq, r, ns); /* takes the lock itself, as it may block */
+        ksim__handle_watch(rq, r, ns); /* takes the lock itself, as it may block */
         return;
     }
     pthread_mutex_lock(&rq->sim->mu);
@@ -464,7 +349,7 @@ void route_request(request *rq, reply *r)
     else if (strcmp(verb, "update") == 0)
         handle_put(rq, r, ns, name);
     else if (strcmp(verb, "patch") == 0)
-        handle_patch(rq, r, ns, name);
+        ksim__handle_patch(rq, r, ns, name);
     else
         handle_delete(rq, r, ns, name);
     pthread_mutex_unlock(&rq->sim->mu);

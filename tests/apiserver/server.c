@@ -1,8 +1,20 @@
 /* Start, stop and the libmicrohttpd glue: one thread per connection (so a
  * slow, hung or watching request never blocks another), request bodies,
  * identity, faults, then routes.c; connection and TLS counters. */
-#include "ksim_internal.h"
+#include "sim.h"
 
+#include "auth.h"
+#include "certs.h"
+#include "control.h"
+#include "events.h"
+#include "faults.h"
+#include "history.h"
+#include "request.h"
+#include "routes.h"
+#include "state.h"
+#include "status.h"
+#include "store.h"
+#include "watch.h"
 #include "core/clock.h"
 
 #include <arpa/inet.h>
@@ -82,23 +94,10 @@ static void first_call(ksim *sim, struct MHD_Connection *conn)
     pthread_mutex_unlock(&sim->mu);
 }
 
-static void default_manager(request *rq)
-{
-    const char *fm = query(rq, "fieldManager");
-    const char *ua = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "User-Agent");
-    /* The server names an unnamed manager after the client's product. */
-    const char *src = fm ? fm : ua ? ua : "unknown";
-    size_t n = fm ? strlen(fm) : strcspn(src, "/");
-    if (n >= sizeof(rq->manager))
-        n = sizeof(rq->manager) - 1;
-    memcpy(rq->manager, src, n);
-    rq->manager[n] = '\0';
-}
-
 static enum MHD_Result send_reply(struct MHD_Connection *conn, reply *r)
 {
     if (r->watch)
-        return watch_queue_response(conn, r->watch) == 0 ? MHD_YES : MHD_NO;
+        return ksim__watch_queue_response(conn, r->watch) == 0 ? MHD_YES : MHD_NO;
     size_t len = r->body ? strlen(r->body) : 0;
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
@@ -107,7 +106,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, reply *r)
     if (resp == NULL)
         return MHD_NO;
     char audit[37], retry[16];
-    random_uid(audit);
+    ksim__random_uid(audit);
     MHD_add_response_header(resp, "Audit-Id", audit);
     MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
     MHD_add_response_header(resp, "Content-Type", "application/json");
@@ -126,14 +125,15 @@ static void injected_status(reply *r, const fault_decision *d)
         cJSON *det = cJSON_CreateObject();
         if (det)
             cJSON_AddNumberToObject(det, "retryAfterSeconds", d->retry_after_s);
-        reply_status(r, 429, "TooManyRequests", "Too many requests, please try again later.", det);
+        ksim__reply_status(r, 429, "TooManyRequests", "Too many requests, please try again later.",
+                           det);
         r->retry_after_s = d->retry_after_s;
     } else if (d->status == 503) {
-        reply_status(r, 503, "ServiceUnavailable", "ksim: injected fault", NULL);
+        ksim__reply_status(r, 503, "ServiceUnavailable", "ksim: injected fault", NULL);
     } else {
         int code = d->status >= 500 && d->status <= 599 ? d->status : 500;
-        reply_status(r, code, "InternalError", "Internal error occurred: ksim: injected fault",
-                     NULL);
+        ksim__reply_status(r, code, "InternalError",
+                           "Internal error occurred: ksim: injected fault", NULL);
     }
 }
 
@@ -152,41 +152,41 @@ static enum MHD_Result handle(ksim *sim, struct MHD_Connection *conn, const char
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci)
         rq.fd = ci->connect_fd;
-    auth_identify(sim, conn, &rq.id);
-    default_manager(&rq);
+    ksim__auth_identify(sim, conn, &rq.id);
+    ksim__default_manager(&rq);
 
     if (sim->o.control_endpoint && strncmp(url, "/_ksim/", 7) == 0) {
         if (rq.id.bad_token || rq.id.bad_cert)
-            reply_status(&r, 401, "Unauthorized", "Unauthorized", NULL);
-        else if (!rq.id.authenticated || !auth_allowed(sim, &rq.id))
-            reply_status(&r, 403, "Forbidden", "the control endpoint needs an authorized user",
-                         NULL);
+            ksim__reply_status(&r, 401, "Unauthorized", "Unauthorized", NULL);
+        else if (!rq.id.authenticated || !ksim__auth_allowed(sim, &rq.id))
+            ksim__reply_status(&r, 403, "Forbidden",
+                               "the control endpoint needs an authorized user", NULL);
         else
-            control_request(&rq, &r);
+            ksim__control_request(&rq, &r);
         return send_reply(conn, &r);
     }
 
-    const char *w = query(&rq, "watch");
+    const char *w = ksim__query(&rq, "watch");
     bool is_watch = strcmp(method, "GET") == 0 && w && (!strcmp(w, "1") || !strcmp(w, "true"));
     fault_decision d;
-    faults_decide(sim, method, is_watch, rq.id.user, &d);
+    ksim__faults_decide(sim, method, is_watch, rq.id.user, &d);
     if (d.latency_ms > 0)
-        sim_sleep_ms(sim, d.latency_ms);
+        ksim__sleep_ms(sim, d.latency_ms);
     if (d.fire) {
         switch (d.kind) {
         case KSIM_FAULT_ERROR:
         case KSIM_FAULT_THROTTLE: injected_status(&r, &d); return send_reply(conn, &r);
         case KSIM_FAULT_DROP_BEFORE: return MHD_NO; /* closes the connection, nothing applied */
         case KSIM_FAULT_DROP_AFTER: rq.drop_after = true; break;
-        default: /* HANG, PARTITION */ hang_until_gone(sim, rq.fd); return MHD_NO;
+        default: /* HANG, PARTITION */ ksim__hang_until_gone(sim, rq.fd); return MHD_NO;
         }
     }
     if (ctx->too_big)
-        reply_status(&r, 413, "RequestEntityTooLarge", "the request body is too large", NULL);
+        ksim__reply_status(&r, 413, "RequestEntityTooLarge", "the request body is too large", NULL);
     else
-        route_request(&rq, &r);
+        ksim__route_request(&rq, &r);
     if (rq.drop_after) {
-        watch_discard(r.watch);
+        ksim__watch_discard(r.watch);
         free(r.body);
         return MHD_NO; /* applied, but the client never hears */
     }
@@ -308,6 +308,98 @@ static int start_daemon(ksim *sim, char *err, size_t errlen)
     return sim->port ? 0 : -1;
 }
 
+/* Copies the options (strings too; *ok turns false if a copy fails) and
+ * applies their defaults. */
+static void copy_options(ksim *sim, const ksim_options *o, bool *ok)
+{
+    sim->o = *o;
+    sim->bind_address = dup_opt(o->bind_address ? o->bind_address : "127.0.0.1", ok);
+    sim->history_path = dup_opt(o->history_path, ok);
+    sim->state_path = dup_opt(o->state_path, ok);
+    sim->o.workdir = sim->o.history_path = sim->o.state_path = sim->o.bind_address = NULL;
+    if (sim->o.bookmark_interval_ms <= 0)
+        sim->o.bookmark_interval_ms = 60000;
+    if (sim->o.watch_history < 0)
+        sim->o.watch_history = 0;
+    sim->rng = o->seed ? o->seed : (uint64_t)klease__mono_ns(klease__clock_system()) | 1;
+    sim->rv = 1;
+    sim->floor_rv = 1;
+    sim->rbac_verbs = ~0u;
+}
+
+/* A simulator with its options and lock, nothing started yet; NULL (with a
+ * message in errbuf) when that fails. *ok false: a string copy failed, and
+ * the caller must ksim_stop() it. */
+static ksim *sim_new(const ksim_options *o, bool *ok, char *errbuf, size_t errlen)
+{
+    ksim *sim = calloc(1, sizeof(*sim));
+    if (sim == NULL) {
+        fail(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    copy_options(sim, o, ok);
+    char bad_verb[64];
+    if (o->rbac_verbs != NULL &&
+        ksim__auth_parse_verbs(o->rbac_verbs, &sim->rbac_verbs, bad_verb, sizeof(bad_verb)) != 0) {
+        free(sim->bind_address);
+        free(sim->history_path);
+        free(sim->state_path);
+        free(sim);
+        snprintf(errbuf, errlen, "rbac verbs: unknown verb '%s'", bad_verb);
+        return NULL;
+    }
+    pthread_mutex_init(&sim->mu, NULL);
+    if (klease__cond_init(&sim->cond) != 0) {
+        pthread_mutex_destroy(&sim->mu);
+        free(sim->bind_address);
+        free(sim->history_path);
+        free(sim->state_path);
+        free(sim);
+        fail(errbuf, errlen, "cannot create a condition variable");
+        return NULL;
+    }
+    return sim;
+}
+
+/* The given workdir (created if needed, kept), else a fresh temporary one. */
+static int make_workdir(ksim *sim, const char *dir, char *err, size_t errlen)
+{
+    if (dir) {
+        if ((sim->workdir = strdup(dir)) == NULL)
+            return -1;
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s", dir);
+            return -1;
+        }
+        return 0;
+    }
+    char tmpl[] = "/tmp/ksim-XXXXXX";
+    if (mkdtemp(tmpl) == NULL || (sim->workdir = strdup(tmpl)) == NULL) {
+        snprintf(err, errlen, "cannot create a temporary directory");
+        return -1;
+    }
+    sim->own_workdir = true;
+    return 0;
+}
+
+/* PKI, admin token, saved state and history file, then the listener. */
+static int open_everything(ksim *sim, char *err, size_t errlen)
+{
+    if (sim->o.tls && ksim__certs_init(sim, err, errlen) != 0)
+        return -1;
+    if (admin_token(sim) != 0) {
+        snprintf(err, errlen, "cannot create the admin token in %s", sim->workdir);
+        return -1;
+    }
+    if (sim->state_path && ksim__state_load(sim, sim->state_path, err, errlen) != 0)
+        return -1;
+    if (sim->history_path && (sim->history_file = fopen(sim->history_path, "a")) == NULL) {
+        snprintf(err, errlen, "cannot open %s", sim->history_path);
+        return -1;
+    }
+    return start_daemon(sim, err, errlen);
+}
+
 int ksim_start(ksim **out, const ksim_options *o, char *errbuf, size_t errlen)
 {
     char err[512] = "out of memory";
@@ -319,80 +411,19 @@ int ksim_start(ksim **out, const ksim_options *o, char *errbuf, size_t errlen)
         fail(errbuf, errlen, "unknown ksim_options version");
         return -1;
     }
-    ksim *sim = calloc(1, sizeof(*sim));
-    if (sim == NULL) {
-        fail(errbuf, errlen, err);
-        return -1;
-    }
     bool ok = true;
-    sim->o = *o;
-    sim->bind_address = dup_opt(o->bind_address ? o->bind_address : "127.0.0.1", &ok);
-    sim->history_path = dup_opt(o->history_path, &ok);
-    sim->state_path = dup_opt(o->state_path, &ok);
-    sim->o.workdir = sim->o.history_path = sim->o.state_path = sim->o.bind_address = NULL;
-    if (sim->o.bookmark_interval_ms <= 0)
-        sim->o.bookmark_interval_ms = 60000;
-    if (sim->o.watch_history < 0)
-        sim->o.watch_history = 0;
-    sim->rng = o->seed ? o->seed : (uint64_t)klease__mono_ns(klease__clock_system()) | 1;
-    sim->rv = 1;
-    sim->floor_rv = 1;
-    sim->rbac_verbs = ~0u;
-    char bad_verb[64];
-    if (o->rbac_verbs != NULL &&
-        auth_parse_verbs(o->rbac_verbs, &sim->rbac_verbs, bad_verb, sizeof(bad_verb)) != 0) {
-        free(sim->bind_address);
-        free(sim->history_path);
-        free(sim->state_path);
-        free(sim);
-        snprintf(errbuf, errlen, "rbac verbs: unknown verb '%s'", bad_verb);
+    ksim *sim = sim_new(o, &ok, errbuf, errlen);
+    if (sim == NULL)
+        return -1;
+    if (!ok || make_workdir(sim, o->workdir, err, sizeof(err)) != 0 ||
+        open_everything(sim, err, sizeof(err)) != 0) {
+        fail(errbuf, errlen, err);
+        sim->state_path = NULL; /* nothing to save from a failed start */
+        ksim_stop(sim);
         return -1;
     }
-    pthread_mutex_init(&sim->mu, NULL);
-    if (klease__cond_init(&sim->cond) != 0) {
-        pthread_mutex_destroy(&sim->mu);
-        free(sim);
-        fail(errbuf, errlen, "cannot create a condition variable");
-        return -1;
-    }
-    if (!ok)
-        goto fail;
-    if (o->workdir) {
-        if ((sim->workdir = strdup(o->workdir)) == NULL)
-            goto fail;
-        if (mkdir(o->workdir, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, sizeof(err), "cannot create %s", o->workdir);
-            goto fail;
-        }
-    } else {
-        char tmpl[] = "/tmp/ksim-XXXXXX";
-        if (mkdtemp(tmpl) == NULL || (sim->workdir = strdup(tmpl)) == NULL) {
-            snprintf(err, sizeof(err), "cannot create a temporary directory");
-            goto fail;
-        }
-        sim->own_workdir = true;
-    }
-    if (sim->o.tls && certs_init(sim, err, sizeof(err)) != 0)
-        goto fail;
-    if (admin_token(sim) != 0) {
-        snprintf(err, sizeof(err), "cannot create the admin token in %s", sim->workdir);
-        goto fail;
-    }
-    if (sim->state_path && state_load(sim, sim->state_path, err, sizeof(err)) != 0)
-        goto fail;
-    if (sim->history_path && (sim->history_file = fopen(sim->history_path, "a")) == NULL) {
-        snprintf(err, sizeof(err), "cannot open %s", sim->history_path);
-        goto fail;
-    }
-    if (start_daemon(sim, err, sizeof(err)) != 0)
-        goto fail;
     *out = sim;
     return 0;
-fail:
-    fail(errbuf, errlen, err);
-    sim->state_path = NULL; /* nothing to save from a failed start */
-    ksim_stop(sim);
-    return -1;
 }
 
 static void remove_tree(const char *dir)
@@ -426,16 +457,12 @@ void ksim_stop(ksim *sim)
         MHD_stop_daemon(sim->daemon);
     if (sim->state_path)
         ksim_save_state(sim, sim->state_path);
-    watch_free_all(sim);
-    while (sim->leases) {
-        lease *l = sim->leases;
-        sim->leases = l->next;
-        lease_free(l);
-    }
-    history_free_all(sim);
-    faults_free(sim);
-    auth_free(sim);
-    certs_free(sim);
+    ksim__events_free_all(sim);
+    ksim__store_free_all(sim);
+    ksim__history_free_all(sim);
+    ksim__faults_free(sim);
+    ksim__auth_free(sim);
+    ksim__certs_free(sim);
     if (sim->own_workdir && sim->workdir)
         remove_tree(sim->workdir);
     free(sim->workdir);
@@ -446,58 +473,4 @@ void ksim_stop(ksim *sim)
     pthread_cond_destroy(&sim->cond);
     pthread_mutex_destroy(&sim->mu);
     free(sim);
-}
-
-uint16_t ksim_port(const ksim *sim)
-{
-    return sim->port;
-}
-
-const char *ksim_url(const ksim *sim)
-{
-    return sim->url;
-}
-
-const char *ksim_workdir(const ksim *sim)
-{
-    return sim->workdir;
-}
-
-const char *ksim_ca_pem(const ksim *sim)
-{
-    return sim->ca_pem;
-}
-
-const char *ksim_ca_path(const ksim *sim)
-{
-    return sim->ca_path;
-}
-
-const char *ksim_admin_token(const ksim *sim)
-{
-    return sim->admin_token;
-}
-
-void ksim_get_counters(ksim *sim, ksim_counters *out)
-{
-    pthread_mutex_lock(&sim->mu);
-    *out = sim->counters;
-    pthread_mutex_unlock(&sim->mu);
-}
-
-uint64_t ksim_resource_version(ksim *sim)
-{
-    pthread_mutex_lock(&sim->mu);
-    uint64_t rv = sim->rv;
-    pthread_mutex_unlock(&sim->mu);
-    return rv;
-}
-
-char *ksim_get_lease_json(ksim *sim, const char *ns, const char *name)
-{
-    pthread_mutex_lock(&sim->mu);
-    lease *l = store_find(sim, ns, name);
-    char *s = l ? lease_to_text(l) : NULL;
-    pthread_mutex_unlock(&sim->mu);
-    return s;
 }

@@ -1,6 +1,11 @@
 /* Persistence for restarts: leases (as the API shows them, plus what the
  * API does not show) and the resourceVersion counter, in one JSON file. */
-#include "ksim_internal.h"
+#include "state.h"
+
+#include "lease.h"
+#include "sim.h"
+#include "status.h"
+#include "store.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,7 +44,7 @@ int ksim_save_state(ksim *sim, const char *path)
     snprintf(rv, sizeof(rv), "%" PRIu64, sim->rv);
     bool ok = arr && cJSON_AddStringToObject(o, "resourceVersion", rv);
     for (lease *l = sim->leases; ok && l; l = l->next) {
-        cJSON *item = lease_to_json(l, false), *side = sidecar(l);
+        cJSON *item = ksim__lease_to_json(l, false), *side = sidecar(l);
         ok = item && side;
         if (ok) {
             cJSON_AddItemToObject(item, "ksim", side);
@@ -50,7 +55,7 @@ int ksim_save_state(ksim *sim, const char *path)
         }
     }
     pthread_mutex_unlock(&sim->mu);
-    if (!ok || (text = json_line(o)) == NULL)
+    if (!ok || (text = ksim__json_line(o)) == NULL)
         goto out;
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
         goto out;
@@ -104,7 +109,7 @@ static char *read_all(const char *path, bool *missing)
 static lease *load_one(const cJSON *item)
 {
     decoded d;
-    if (lease_decode(item, &d) != DEC_OK)
+    if (ksim__lease_decode(item, &d) != DEC_OK)
         return NULL;
     const cJSON *side = cJSON_GetObjectItemCaseSensitive(item, "ksim");
     const cJSON *created = cJSON_GetObjectItemCaseSensitive(side, "created");
@@ -112,7 +117,7 @@ static lease *load_one(const cJSON *item)
     lease *l = calloc(1, sizeof(*l));
     uint64_t rv = 0;
     if (l == NULL || !d.name || !d.ns || !d.uid || strlen(d.uid) >= sizeof(l->uid) ||
-        !parse_rv(d.rv, &rv) || !cJSON_IsNumber(created) || (l->ns = strdup(d.ns)) == NULL ||
+        !ksim__parse_rv(d.rv, &rv) || !cJSON_IsNumber(created) || (l->ns = strdup(d.ns)) == NULL ||
         (l->name = strdup(d.name)) == NULL)
         goto fail;
     memcpy(l->uid, d.uid, strlen(d.uid) + 1);
@@ -128,18 +133,18 @@ static lease *load_one(const cJSON *item)
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "time");
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "mask");
         if (!cJSON_IsString(m) || !cJSON_IsNumber(t) || !cJSON_IsNumber(k) ||
-            lease_set_owner(l, m->valuestring, cJSON_IsTrue(a), (unsigned)k->valueint & F_ALL,
-                            false, (int64_t)t->valuedouble) != 0)
+            ksim__lease_set_owner(l, m->valuestring, cJSON_IsTrue(a), (unsigned)k->valueint & F_ALL,
+                                  false, (int64_t)t->valuedouble) != 0)
             goto fail;
     }
     return l;
 fail:
-    spec_clear(&d.spec);
-    lease_free(l);
+    ksim__spec_clear(&d.spec);
+    ksim__lease_free(l);
     return NULL;
 }
 
-int state_load(ksim *sim, const char *path, char *err, size_t errlen)
+int ksim__state_load(ksim *sim, const char *path, char *err, size_t errlen)
 {
     bool missing = false;
     char *text = read_all(path, &missing);
@@ -154,7 +159,7 @@ int state_load(ksim *sim, const char *path, char *err, size_t errlen)
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(o, "resourceVersion");
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "leases");
     uint64_t v = 0;
-    if (!cJSON_IsString(rv) || !parse_rv(rv->valuestring, &v) || !cJSON_IsArray(arr)) {
+    if (!cJSON_IsString(rv) || !ksim__parse_rv(rv->valuestring, &v) || !cJSON_IsArray(arr)) {
         snprintf(err, errlen, "%s: not a ksim state file", path);
         goto out;
     }

@@ -1,12 +1,13 @@
 /* Status bodies shaped like the real server's: kind, apiVersion, metadata{},
  * status, message, reason, details, code, in that order; reason left out
  * where the server leaves it out (500s), details only when given. */
-#include "ksim_internal.h"
+#include "status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *json_line(const cJSON *o)
+char *ksim__json_line(const cJSON *o)
 {
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     if (s == NULL)
@@ -22,7 +23,7 @@ char *json_line(const cJSON *o)
     return t;
 }
 
-char *status_text(int code, const char *reason, const char *message, cJSON *details)
+char *ksim__status_text(int code, const char *reason, const char *message, cJSON *details)
 {
     cJSON *o = cJSON_CreateObject();
     char *s = NULL;
@@ -39,29 +40,29 @@ char *status_text(int code, const char *reason, const char *message, cJSON *deta
     }
     if (!cJSON_AddNumberToObject(o, "code", code))
         goto out;
-    s = json_line(o);
+    s = ksim__json_line(o);
 out:
     cJSON_Delete(details);
     cJSON_Delete(o);
     return s;
 }
 
-void reply_text(reply *r, int code, char *text)
+void ksim__reply_text(reply *r, int code, char *text)
 {
     if (text == NULL)
-        reply_oom(r);
+        ksim__reply_oom(r);
     else
-        reply_json(r, code, text);
+        ksim__reply_json(r, code, text);
 }
 
-void reply_json(reply *r, int code, char *body)
+void ksim__reply_json(reply *r, int code, char *body)
 {
     free(r->body);
     r->code = body ? code : 500;
     r->body = body;
 }
 
-void reply_oom(reply *r)
+void ksim__reply_oom(reply *r)
 {
     /* Even the Status may not fit; an empty 500 still tells the client. */
     free(r->body);
@@ -69,17 +70,17 @@ void reply_oom(reply *r)
     r->body = NULL;
 }
 
-void reply_status(reply *r, int code, const char *reason, const char *message, cJSON *details)
+void ksim__reply_status(reply *r, int code, const char *reason, const char *message, cJSON *details)
 {
-    char *s = status_text(code, reason, message, details);
+    char *s = ksim__status_text(code, reason, message, details);
     if (s == NULL) {
-        reply_oom(r);
+        ksim__reply_oom(r);
         return;
     }
-    reply_json(r, code, s);
+    ksim__reply_json(r, code, s);
 }
 
-cJSON *details_named(const char *name)
+cJSON *ksim__details_named(const char *name)
 {
     cJSON *d = cJSON_CreateObject();
     if (d == NULL || (name && !cJSON_AddStringToObject(d, "name", name)) ||
@@ -91,34 +92,34 @@ cJSON *details_named(const char *name)
     return d;
 }
 
-void reply_not_found(reply *r, const char *name)
+void ksim__reply_not_found(reply *r, const char *name)
 {
     char msg[512];
     snprintf(msg, sizeof(msg), "leases.%s \"%s\" not found", KSIM_GROUP, name);
-    reply_status(r, 404, "NotFound", msg, details_named(name));
+    ksim__reply_status(r, 404, "NotFound", msg, ksim__details_named(name));
 }
 
-void reply_conflict(reply *r, const char *name)
+void ksim__reply_conflict(reply *r, const char *name)
 {
     char msg[512];
     snprintf(msg, sizeof(msg),
              "Operation cannot be fulfilled on leases.%s \"%s\": the object has been modified; "
              "please apply your changes to the latest version and try again",
              KSIM_GROUP, name);
-    reply_status(r, 409, "Conflict", msg, details_named(name));
+    ksim__reply_status(r, 409, "Conflict", msg, ksim__details_named(name));
 }
 
-void reply_bad_request(reply *r, const char *message)
+void ksim__reply_bad_request(reply *r, const char *message)
 {
-    reply_status(r, 400, "BadRequest", message, NULL);
+    ksim__reply_status(r, 400, "BadRequest", message, NULL);
 }
 
-void reply_internal(reply *r, const char *message)
+void ksim__reply_internal(reply *r, const char *message)
 {
-    reply_status(r, 500, NULL, message, NULL);
+    ksim__reply_status(r, 500, NULL, message, NULL);
 }
 
-void reply_invalid(reply *r, const char *name, cJSON *causes)
+void ksim__reply_invalid(reply *r, const char *name, cJSON *causes)
 {
     char msg[1024];
     int n = cJSON_GetArraySize(causes);
@@ -138,9 +139,9 @@ void reply_invalid(reply *r, const char *name, cJSON *causes)
         !cJSON_AddStringToObject(d, "kind", "Lease")) {
         cJSON_Delete(d);
         cJSON_Delete(causes);
-        reply_oom(r);
+        ksim__reply_oom(r);
         return;
     }
     cJSON_AddItemToObject(d, "causes", causes);
-    reply_status(r, 422, "Invalid", msg, d);
+    ksim__reply_status(r, 422, "Invalid", msg, d);
 }

@@ -1,21 +1,26 @@
 /* The lease store: leases sorted by namespace and name, the global
- * resourceVersion, and the fan-out of every accepted write to watches and
- * to the history. Every function here runs with sim->mu held. */
-#include "ksim_internal.h"
+ * resourceVersion, and the fan-out of every accepted write to watch events
+ * and to the history. Every function here runs with sim->mu held, except
+ * ksim_get_lease_json(), which takes it. */
+#include "store.h"
 
 #include "core/clock.h"
+#include "events.h"
+#include "history.h"
+#include "sim.h"
+#include "status.h"
 
 #include <errno.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
-int64_t now_wall_s(void)
+int64_t ksim__now_wall_s(void)
 {
     return klease__wall_ns(klease__clock_system()) / KLEASE__NS_PER_S;
 }
 
-void random_uid(char out[37])
+void ksim__random_uid(char out[37])
 {
     unsigned char b[16];
     if (RAND_bytes(b, sizeof(b)) != 1) {
@@ -38,7 +43,7 @@ void random_uid(char out[37])
     out[o] = '\0';
 }
 
-bool parse_rv(const char *s, uint64_t *out)
+bool ksim__parse_rv(const char *s, uint64_t *out)
 {
     if (s == NULL || *s < '0' || *s > '9')
         return false;
@@ -51,7 +56,7 @@ bool parse_rv(const char *s, uint64_t *out)
     return true;
 }
 
-lease *store_find(ksim *sim, const char *ns, const char *name)
+lease *ksim__store_find(ksim *sim, const char *ns, const char *name)
 {
     for (lease *l = sim->leases; l; l = l->next)
         if (strcmp(l->ns, ns) == 0 && strcmp(l->name, name) == 0)
@@ -68,20 +73,20 @@ static int compare(const lease *a, const char *ns, const char *name)
 static char *event_line(const char *type, const lease *l)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *obj = lease_to_json(l, false);
+    cJSON *obj = ksim__lease_to_json(l, false);
     char *s = NULL;
     if (o == NULL || obj == NULL || !cJSON_AddStringToObject(o, "type", type)) {
         cJSON_Delete(obj);
         goto out;
     }
     cJSON_AddItemToObject(o, "object", obj);
-    s = json_line(o);
+    s = ksim__json_line(o);
 out:
     cJSON_Delete(o);
     return s;
 }
 
-static int record(ksim *sim, const lease *l, ksim_op op, const request *rq, bool deleted)
+static int record(ksim *sim, const lease *l, ksim_op op, const writer *who, bool deleted)
 {
     const klease__clock *clk = klease__clock_system();
     ksim_history_entry e = {
@@ -91,8 +96,8 @@ static int record(ksim *sim, const lease *l, ksim_op op, const request *rq, bool
         .op = op,
         .ns = l->ns,
         .name = l->name,
-        .identity = rq ? (char *)rq->id.user : (char *)"",
-        .field_manager = (char *)(rq && !deleted ? field_manager(rq) : ""),
+        .identity = who ? (char *)who->identity : (char *)"",
+        .field_manager = (char *)(who && !deleted ? who->field_manager : ""),
     };
     if (!deleted) {
         e.holder = l->spec.holder;
@@ -103,15 +108,15 @@ static int record(ksim *sim, const lease *l, ksim_op op, const request *rq, bool
         e.has_transitions = l->spec.has_transitions;
         e.lease_transitions = l->spec.transitions;
     }
-    return history_append(sim, &e);
+    return ksim__history_append(sim, &e);
 }
 
-int store_commit(ksim *sim, lease *next, ksim_op op, const request *rq, bool created)
+int ksim__store_commit(ksim *sim, lease *next, ksim_op op, const writer *who, bool created)
 {
     next->rv = sim->rv + 1;
     char *line = event_line(created ? "ADDED" : "MODIFIED", next);
     if (line == NULL) {
-        lease_free(next);
+        ksim__lease_free(next);
         return -1;
     }
     sim->rv++;
@@ -121,22 +126,22 @@ int store_commit(ksim *sim, lease *next, ksim_op op, const request *rq, bool cre
     if (*pp && compare(*pp, next->ns, next->name) == 0) {
         lease *old = *pp;
         next->next = old->next;
-        lease_free(old);
+        ksim__lease_free(old);
     } else {
         next->next = *pp;
     }
     *pp = next;
     /* The write is applied; failing to tell watchers or the history about it
      * would make them lie, so report OOM but keep the write. */
-    int rc = watch_publish(sim, next->ns, next->name, next->rv, line);
+    int rc = ksim__events_publish(sim, next->ns, next->name, next->rv, line);
     free(line);
-    if (record(sim, next, op, rq, false) != 0)
+    if (record(sim, next, op, who, false) != 0)
         rc = -1;
     pthread_cond_broadcast(&sim->cond);
     return rc;
 }
 
-int store_delete(ksim *sim, lease *l, const request *rq)
+int ksim__store_delete(ksim *sim, lease *l, const writer *who)
 {
     uint64_t old_rv = l->rv;
     l->rv = sim->rv + 1;
@@ -151,11 +156,29 @@ int store_delete(ksim *sim, lease *l, const request *rq)
             *pp = l->next;
             break;
         }
-    int rc = watch_publish(sim, l->ns, l->name, l->rv, line);
+    int rc = ksim__events_publish(sim, l->ns, l->name, l->rv, line);
     free(line);
-    if (record(sim, l, KSIM_OP_DELETE, rq, true) != 0)
+    if (record(sim, l, KSIM_OP_DELETE, who, true) != 0)
         rc = -1;
-    lease_free(l);
+    ksim__lease_free(l);
     pthread_cond_broadcast(&sim->cond);
     return rc;
+}
+
+void ksim__store_free_all(ksim *sim)
+{
+    while (sim->leases) {
+        lease *l = sim->leases;
+        sim->leases = l->next;
+        ksim__lease_free(l);
+    }
+}
+
+char *ksim_get_lease_json(ksim *sim, const char *ns, const char *name)
+{
+    pthread_mutex_lock(&sim->mu);
+    lease *l = ksim__store_find(sim, ns, name);
+    char *s = l ? ksim__lease_to_text(l) : NULL;
+    pthread_mutex_unlock(&sim->mu);
+    return s;
 }
