@@ -413,6 +413,9 @@ int cli_cmd_exec(const cli_opts *o)
         goto out;
     snprintf(s.ns, sizeof s.ns, "%s", session.ns);
     say(&s, "waiting for lease %s/%s as %s", s.ns, o->name, o->identity);
+    if (o->margin_ms == 0)
+        say(&s, "--margin 0: CMD is stopped only when our claim has ended, so it may still run "
+                "when the next holder starts");
 
     klease_status st = spawn_elector(&s, &session, &err);
     if (st != KLEASE_OK) {
