@@ -67,6 +67,11 @@ expect 0 "$K" exec fds --kubeconfig "$tmp/kc-a" --create --identity replica-a \
 [ "$(head -n1 "$tmp/err")" = "klease: waiting for lease default/fds as replica-a" ] ||
     fail "first state line: $(head -n1 "$tmp/err")"
 [ "$(tr '\n' ' ' <"$tmp/out")" = "0 1 2 " ] || fail "CMD inherited fds: $(tr '\n' ' ' <"$tmp/out")"
+# With stdin closed, klease's own fds must not become CMD's stdin.
+expect 0 "$K" exec fds --kubeconfig "$tmp/kc-a" --identity replica-a \
+    -- sh -c 'ls /proc/$$/fd; readlink /proc/$$/fd/0' <&-
+[ "$(tr '\n' ' ' <"$tmp/out")" = "0 1 2 /dev/null " ] ||
+    fail "CMD's fds with stdin closed: $(tr '\n' ' ' <"$tmp/out")"
 
 step "exec: HUP, QUIT, USR1, USR2 reach CMD's whole group; klease outlives the group"
 mkdir "$tmp/sig"

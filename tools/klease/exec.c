@@ -392,6 +392,14 @@ int cli_cmd_exec(const cli_opts *o)
     int rc;
     klease_error err;
 
+    /* With one of fds 0-2 closed, our pipes and sockets would land there and
+     * CMD would inherit them as its stdin, stdout or stderr. */
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) {
+            cli_errorf("cannot open /dev/null: %s", strerror(errno));
+            return CLI_EXIT_CANNOT_EXEC;
+        }
+    }
     memset(&s, 0, sizeof s);
     s.o = o;
     s.notify[0] = s.notify[1] = -1;
