@@ -312,7 +312,8 @@ static double rel_s(int64_t t)
  * work: of different owners) that overlap. */
 static void check_overlaps(list *l, const char *what, bool by_owner)
 {
-    qsort(l->v, l->n, sizeof *l->v, by_start);
+    if (l->n > 1) /* qsort's array must not be NULL, even when empty */
+        qsort(l->v, l->n, sizeof *l->v, by_start);
     for (size_t i = 0; i < l->n; i++) {
         for (size_t j = i + 1; j < l->n && l->v[j].start < l->v[i].end; j++) {
             if (l->v[j].pid == l->v[i].pid || (by_owner && !strcmp(l->v[j].id, l->v[i].id)))
