@@ -374,6 +374,9 @@ static klease_status spawn_elector(supervisor *s, const cli_session *session, kl
     klease_elector_options eo = KLEASE_ELECTOR_OPTIONS_INIT;
     eo.on_change = on_change;
     eo.user = s;
+    /* The margin is exec_plan.c's (o->margin_ms); once the elector takes
+     * one (klease_elector_options.margin_ms), it is to be passed here too,
+     * and the loop's own schedule stays as the bound that needs no thread. */
     sigset_t block, old;
     sigemptyset(&block);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
