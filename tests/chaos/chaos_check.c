@@ -252,7 +252,6 @@ static int read_work(const char *dir)
         return -1;
     }
     struct dirent *de;
-    int pid = 1000000; /* not a real PID: only told apart from the logs' */
     while ((de = readdir(d)) != NULL) {
         if (strncmp(de->d_name, "work-", 5) != 0)
             continue;
@@ -265,7 +264,10 @@ static int read_work(const char *dir)
         char owner[64];
         if (fgets(line, sizeof line, f) != NULL &&
             sscanf(line, "%lld %lld %lld %63s", &start, &alive, &end, owner) == 4) {
-            interval it = {.start = start, .end = end ? end : alive, .pid = pid++};
+            /* work-OWNER-PID: the PID is what follows the last '-'. */
+            const char *dash = strrchr(de->d_name, '-');
+            int pid = dash ? (int)strtol(dash + 1, NULL, 10) : 0;
+            interval it = {.start = start, .end = end ? end : alive, .pid = pid};
             snprintf(it.id, sizeof it.id, "%s", owner);
             push(&work_iv, it);
             if (start < run_start)
@@ -320,10 +322,11 @@ static void check_overlaps(list *l, const char *what, bool by_owner)
                 continue;
             int64_t end = l->v[i].end < l->v[j].end ? l->v[i].end : l->v[j].end;
             overlaps++;
-            printf("OVERLAP (%s): %s (pid %d) led %.3f-%.3f s and %s (pid %d) led %.3f-%.3f s: "
+            const char *verb = by_owner ? "ran" : "led";
+            printf("OVERLAP (%s): %s (pid %d) %s %.3f-%.3f s and %s (pid %d) %s %.3f-%.3f s: "
                    "%.1f ms together\n",
-                   what, l->v[i].id, l->v[i].pid, rel_s(l->v[i].start), rel_s(l->v[i].end),
-                   l->v[j].id, l->v[j].pid, rel_s(l->v[j].start), rel_s(l->v[j].end),
+                   what, l->v[i].id, l->v[i].pid, verb, rel_s(l->v[i].start), rel_s(l->v[i].end),
+                   l->v[j].id, l->v[j].pid, verb, rel_s(l->v[j].start), rel_s(l->v[j].end),
                    (double)(end - l->v[j].start) / 1e6);
         }
     }
