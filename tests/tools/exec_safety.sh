@@ -22,10 +22,18 @@ SIM=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/klease-exec-safety.XXXXXX")
 pids=() # everything this script started, stopped by PID at exit
 . "$(dirname "$0")/lib.sh"
+# kill_cmd_group DIR: SIGKILLs the process group recorded in DIR/pgid, but
+# only if the CMD leads it (never the group this script runs in).
+kill_cmd_group() {
+    local pg
+    pg=$(cat "$1/pgid" 2>/dev/null) || return 0
+    [ "$pg" = "$(cat "$1/pid" 2>/dev/null)" ] && kill -KILL -- "-$pg" 2>/dev/null
+    return 0
+}
 cleanup() {
-    # CMD groups a failed run may have left behind: by their recorded PGIDs.
+    # CMD groups a failed run may have left behind.
     for f in "$tmp"/*/pgid; do
-        [ -f "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null
+        [ -f "$f" ] && kill_cmd_group "$(dirname "$f")"
     done
     kill_all
 }
@@ -83,6 +91,7 @@ cat >"$tmp/sigs.sh" <<'EOF'
 # SIGTERM the parent exits at once (status 3), the grandchild 1 s later.
 dir=$1
 echo $$ >"$dir/pgid"
+echo $$ >"$dir/pid"
 perl -e '
     my $dir = shift;
     sub note { open(my $f, ">>", "$dir/got") or die; print $f "@_\n"; close $f }
@@ -124,7 +133,9 @@ cat >"$tmp/stubborn.sh" <<'EOF'
 #!/bin/sh
 dir=$1
 trap '' TERM
-echo $$ >"$dir/pgid"
+read -r _ _ _ _ pgrp _ </proc/$$/stat # its process group, whoever leads it
+echo "$pgrp" >"$dir/pgid"
+echo "$$" >"$dir/pid"
 date +%s%N >"$dir/start"
 (while :; do sleep 0.05; done) &
 while :; do sleep 0.05; done
@@ -172,6 +183,8 @@ handover() {
     pids+=($a_pid)
     wait_for "$tmp/$case-a.err" "starting: sh" 15
     wait_for "$tmp/$case-a/start" . 5
+    [ "$(cat "$tmp/$case-a/pgid")" = "$(cat "$tmp/$case-a/pid")" ] ||
+        fail "$case: CMD does not lead a process group of its own"
     watch_group "$tmp/$case-a"
     "$K" exec "$lease" --kubeconfig "$tmp/kc-b" --identity replica-b \
         -- sh "$tmp/stubborn.sh" "$tmp/$case-b" 2>"$tmp/$case-b.err" &
@@ -193,7 +206,7 @@ handover() {
         fail "$case: leader's CMD group outlived the server-side expiry by $(((dead - expiry) / 1000000)) ms"
     [ "$start" -gt "$expiry" ] || fail "$case: follower's CMD started before the expiry"
     echo "gap_ms[$case]=$(((start - dead) / 1000000))"
-    kill -KILL -- "-$(cat "$tmp/$case-b/pgid")" 2>/dev/null # the follower's CMD, and so b
+    kill_cmd_group "$tmp/$case-b" # the follower's CMD, and so b
     wait_exit "$b_pid" 10
 }
 
