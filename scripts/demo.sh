@@ -176,11 +176,12 @@ sleep 1.5
 grep -h "replica $l working" "$tmp/replica-$l.log" | tail -n 1 | sed 's/^/   | /'
 
 heading "4. Crash: SIGKILL to the new leader ($leader)"
-say "A killed process cannot vacate. Its worker dies with it (klease asks the"
-say "kernel for that), but the lease still names $leader until its claim"
-say "expires: 5 s after its last renewal (it renews every ~4 s). Then a"
-say "waiting replica takes over."
-worker=$(pgrep -P "${pid_of[$l]}" || true)
+say "A killed process cannot vacate. Its worker dies with it (klease's watchdog"
+say "kills the worker's whole process group), but the lease still names $leader"
+say "until its claim expires: 5 s after its last renewal (it renews every ~2 s)."
+say "Then a waiting replica takes over."
+# klease's children are the worker (sh) and the watchdog: the worker is the sh.
+worker=$(pgrep -x -P "${pid_of[$l]}" sh | head -n1 || true)
 old_holder=$leader
 mark=$(history_lines)
 t0=$(now_ns)
@@ -188,7 +189,7 @@ kill -KILL "${pid_of[$l]}"
 wait "${pid_of[$l]}" 2>/dev/null || true
 if [ -n "$worker" ]; then
     wait_until 5 bash -c "! kill -0 $worker 2>/dev/null"
-    say "$leader's worker (pid $worker) was stopped by the kernel as well"
+    say "$leader's worker (pid $worker) was stopped by the watchdog as well"
 fi
 wait_until 20 new_holder_seen "$mark"
 read -r t1 leader < <(holder_after "$mark")

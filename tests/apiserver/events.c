@@ -233,7 +233,8 @@ int ksim__events_replay(ksim *sim, ksim__subscriber *s, uint64_t from)
             for (size_t i = 0; i < g->n; i++)
                 if (g->rvs[i] > from)
                     items[k++] = (replay_item){g->rvs[i], g->lines[i]};
-    qsort(items, k, sizeof(*items), cmp_rv);
+    if (k > 1) /* qsort's array must not be NULL, even when empty */
+        qsort(items, k, sizeof(*items), cmp_rv);
     int rc = 0;
     for (size_t i = 0; i < k && rc == 0; i++)
         rc = ksim__sub_push(s, items[i].line);

@@ -85,7 +85,7 @@ static void go_value(sbuf *b, const cJSON *v)
         for (const cJSON *c = v->child; c && i < n; c = c->next)
             kids[i++] = c;
         bool map = cJSON_IsObject(v);
-        if (map)
+        if (map && n > 1) /* qsort's array must not be NULL, even when empty */
             qsort(kids, (size_t)n, sizeof(*kids), cmp_keys);
         puts_(b, map ? "map[" : "[");
         for (i = 0; i < n; i++) {

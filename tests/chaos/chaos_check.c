@@ -14,15 +14,24 @@
  *     claim's deadline, must not overlap another process's;
  *  3. history: no accepted write naming another holder (or none: a vacate)
  *     may land while a process definitely led (check 1's intervals).
+ * With --work DIR (the `klease exec` mode) it judges the WORK instead: the
+ * lifetimes chaos_work recorded for each CMD and its grandchild, grouped by
+ * owner (the klease exec identity, one per klease process):
+ *  4. work: no two owners' CMD lifetimes may overlap;
+ *  5. work history: no accepted write naming another holder (or none) may
+ *     land while an owner's CMD certainly ran;
+ * and reports the shortest gap between one owner's last process ending and
+ * the next owner's first starting. The contender logs are then optional.
  * Then it reports liveness: the share of the run some process led, the
  * handovers (holder changes in the history), the longest leaderless gap and
  * the faults active around it.
  *
  * Usage: chaos_check [--expect-overlap] [--min-leader-share PCT] --history FILE
- *                    [--events FILE] LOG...
+ *                    [--events FILE] [--work DIR] LOG...
  * Exit: 0 when the expectation holds (no overlap; or, with --expect-overlap,
  * at least one), 1 when it does not, 2 on bad input. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +79,7 @@ typedef struct event_rec {
     char text[256];
 } event_rec;
 
-static list poll_iv, cb_iv;
+static list poll_iv, cb_iv, work_iv;
 static write_rec *writes;
 static size_t nwrites;
 static event_rec *events;
@@ -118,7 +127,8 @@ static int read_log(const char *path)
         for (char *t = strtok_r(line, " \n", &save); t && nt < 12; t = strtok_r(NULL, " \n", &save))
             tok[nt++] = t;
         if (nt < 5)
-            continue; /* a line cut by SIGKILL mid-write cannot happen (one write), but be lenient */
+            continue; /* a line cut by SIGKILL mid-write cannot happen (one write), but be lenient
+                       */
         int64_t now = parse_ll(tok[0]);
         int pid = (int)parse_ll(tok[3]);
         const char *kind = tok[4];
@@ -233,36 +243,102 @@ static void read_events(const char *path)
     fclose(f);
 }
 
+/* The chaos_work files of DIR: one interval per process, named by owner. */
+static int read_work(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        perror(dir);
+        return -1;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "work-", 5) != 0)
+            continue;
+        char path[2048], line[256];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        long long start, alive, end;
+        char owner[64];
+        if (fgets(line, sizeof line, f) != NULL &&
+            sscanf(line, "%lld %lld %lld %63s", &start, &alive, &end, owner) == 4) {
+            /* work-OWNER-PID: the PID is what follows the last '-'. */
+            const char *dash = strrchr(de->d_name, '-');
+            int pid = dash ? (int)strtol(dash + 1, NULL, 10) : 0;
+            interval it = {.start = start, .end = end ? end : alive, .pid = pid};
+            snprintf(it.id, sizeof it.id, "%s", owner);
+            push(&work_iv, it);
+            if (start < run_start)
+                run_start = start;
+            if (it.end > run_end)
+                run_end = it.end;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return 0;
+}
+
+/* The shortest time between one owner's CMD group ending and the next
+ * owner's starting, over the run (sorted by start). -1 if no handover. */
+static int64_t min_work_gap(const list *l)
+{
+    int64_t best = -1, block_end = 0;
+    const char *block_owner = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        const interval *it = &l->v[i];
+        if (block_owner != NULL && strcmp(block_owner, it->id) != 0) {
+            int64_t gap = it->start - block_end;
+            if (best < 0 || gap < best)
+                best = gap < 0 ? 0 : gap;
+            block_owner = NULL;
+        }
+        if (block_owner == NULL) {
+            block_owner = it->id;
+            block_end = it->end;
+        } else if (it->end > block_end) {
+            block_end = it->end;
+        }
+    }
+    return best;
+}
+
 static double rel_s(int64_t t)
 {
     return (double)(t - run_start) / 1e9;
 }
 
-/* Check 1 and 2: any two intervals of different processes that overlap. */
-static void check_overlaps(list *l, const char *what)
+/* Check 1, 2 and 4: any two intervals of different processes (for the
+ * work: of different owners) that overlap. */
+static void check_overlaps(list *l, const char *what, bool by_owner)
 {
-    qsort(l->v, l->n, sizeof *l->v, by_start);
+    if (l->n > 1) /* qsort's array must not be NULL, even when empty */
+        qsort(l->v, l->n, sizeof *l->v, by_start);
     for (size_t i = 0; i < l->n; i++) {
         for (size_t j = i + 1; j < l->n && l->v[j].start < l->v[i].end; j++) {
-            if (l->v[j].pid == l->v[i].pid)
+            if (l->v[j].pid == l->v[i].pid || (by_owner && !strcmp(l->v[j].id, l->v[i].id)))
                 continue;
             int64_t end = l->v[i].end < l->v[j].end ? l->v[i].end : l->v[j].end;
             overlaps++;
-            printf("OVERLAP (%s): %s (pid %d) led %.3f-%.3f s and %s (pid %d) led %.3f-%.3f s: "
+            const char *verb = by_owner ? "ran" : "led";
+            printf("OVERLAP (%s): %s (pid %d) %s %.3f-%.3f s and %s (pid %d) %s %.3f-%.3f s: "
                    "%.1f ms together\n",
-                   what, l->v[i].id, l->v[i].pid, rel_s(l->v[i].start), rel_s(l->v[i].end),
-                   l->v[j].id, l->v[j].pid, rel_s(l->v[j].start), rel_s(l->v[j].end),
+                   what, l->v[i].id, l->v[i].pid, verb, rel_s(l->v[i].start), rel_s(l->v[i].end),
+                   l->v[j].id, l->v[j].pid, verb, rel_s(l->v[j].start), rel_s(l->v[j].end),
                    (double)(end - l->v[j].start) / 1e6);
         }
     }
 }
 
-/* Check 3: writes that handed the lease away while someone definitely led. */
-static void check_history(void)
+/* Check 3 and 5: writes that handed the lease away while someone definitely
+ * led (or its CMD definitely ran). */
+static void check_history(const list *l)
 {
     for (size_t w = 0; w < nwrites; w++) {
-        for (size_t i = 0; i < poll_iv.n; i++) {
-            const interval *it = &poll_iv.v[i];
+        for (size_t i = 0; i < l->n; i++) {
+            const interval *it = &l->v[i];
             if (it->start < writes[w].mono && writes[w].mono < it->end &&
                 strcmp(it->id, writes[w].holder) != 0) {
                 overlaps++;
@@ -304,7 +380,7 @@ static void print_causes(int64_t from, int64_t to)
 
 int main(int argc, char **argv)
 {
-    const char *history = NULL, *events_path = NULL;
+    const char *history = NULL, *events_path = NULL, *work_dir = NULL;
     bool expect_overlap = false;
     double min_share = 0;
     int first_log = argc;
@@ -313,6 +389,8 @@ int main(int argc, char **argv)
             history = argv[++i];
         else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
             events_path = argv[++i];
+        else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc)
+            work_dir = argv[++i];
         else if (strcmp(argv[i], "--expect-overlap") == 0)
             expect_overlap = true;
         else if (strcmp(argv[i], "--min-leader-share") == 0 && i + 1 < argc)
@@ -322,15 +400,17 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (history == NULL || first_log >= argc) {
+    if (history == NULL || (first_log >= argc && work_dir == NULL)) {
         fprintf(stderr, "usage: chaos_check [--expect-overlap] [--min-leader-share PCT] "
-                        "--history FILE [--events FILE] LOG...\n");
+                        "--history FILE [--events FILE] [--work DIR] LOG...\n");
         return 2;
     }
     for (int i = first_log; i < argc; i++)
         if (read_log(argv[i]) != 0)
             return 2;
     if (read_history(history) != 0)
+        return 2;
+    if (work_dir != NULL && read_work(work_dir) != 0)
         return 2;
     if (events_path != NULL)
         read_events(events_path);
@@ -339,15 +419,18 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    check_overlaps(&poll_iv, "is_leader polls");
-    check_overlaps(&cb_iv, "change callbacks");
-    check_history();
+    check_overlaps(&poll_iv, "is_leader polls", false);
+    check_overlaps(&cb_iv, "change callbacks", false);
+    check_history(&poll_iv);
+    check_overlaps(&work_iv, "CMD lifetimes", true);
+    check_history(&work_iv);
 
-    /* Liveness, from the poll intervals (sorted by check_overlaps). */
+    /* Liveness, from the poll intervals, or the work's (sorted by check_overlaps). */
+    const list *live = work_dir != NULL ? &work_iv : &poll_iv;
     int64_t led = 0, cover_end = run_start, longest = 0, gap_from = 0, gap_to = 0;
-    int64_t first_lead = poll_iv.n ? poll_iv.v[0].start : run_end;
-    for (size_t i = 0; i < poll_iv.n; i++) {
-        interval it = poll_iv.v[i];
+    int64_t first_lead = live->n ? live->v[0].start : run_end;
+    for (size_t i = 0; i < live->n; i++) {
+        interval it = live->v[i];
         if (it.start > cover_end && cover_end > first_lead && it.start - cover_end > longest) {
             longest = it.start - cover_end;
             gap_from = cover_end;
@@ -371,8 +454,16 @@ int main(int argc, char **argv)
     }
     double span = (double)(run_end - run_start) / 1e9;
     double share = run_end > first_lead ? 100.0 * (double)led / (double)(run_end - first_lead) : 0;
-    printf("run: %.1f s, %zu leadership intervals (polls), %zu (callbacks), %zu writes\n", span,
-           poll_iv.n, cb_iv.n, nwrites);
+    printf("run: %.1f s, %zu leadership intervals (polls), %zu (callbacks), %zu CMD processes, "
+           "%zu writes\n",
+           span, poll_iv.n, cb_iv.n, work_iv.n, nwrites);
+    if (work_dir != NULL) {
+        int64_t gap = min_work_gap(&work_iv);
+        printf("work: shortest gap between two owners' CMD groups: %.3f s\n",
+               gap < 0 ? -1.0 : (double)gap / 1e9);
+        printf("chaos-exec: cmd_processes=%zu cmd_overlaps=%d cmd_min_gap_ms=%lld\n", work_iv.n,
+               overlaps, (long long)(gap < 0 ? -1 : gap / 1000000));
+    }
     printf("first leader after %.3f s; some process led %.1f%% of the time since\n",
            rel_s(first_lead), share);
     printf("handovers (holder changes in the history): %d\n", handovers);

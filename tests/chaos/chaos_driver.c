@@ -19,8 +19,19 @@
  * while the holder still (rightly, by its own clock) leads. The checker must
  * report the overlap.
  *
+ * --scenario exec runs the same episodes with `klease exec` contenders
+ * (--klease BIN) guarding chaos_work (--work BIN), a CMD that records its
+ * own lifetime and its grandchild's: quick to stop, slow to stop (700 ms)
+ * or ignoring SIGTERM, by contender. Each klease process has an identity of
+ * its own (contender-I-rN). The checker then counts overlaps of the CMD
+ * lifetimes. --scenario exec-negative is its proof that the checker can
+ * fail: --margin 0 (SIGTERM only at the claim's deadline) and a CMD that
+ * takes 4 s to stop, with the leader partitioned: the follower's CMD starts
+ * while the old one still runs.
+ *
  * Usage: chaos_driver --sim BIN --contender BIN --checker BIN --workdir DIR
- *          [--seconds 60] [--contenders 5] [--seed N] [--scenario chaos|skew-negative] */
+ *          [--klease BIN --work BIN] [--seconds 60] [--contenders 5] [--seed N]
+ *          [--scenario chaos|skew-negative|exec|exec-negative] */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,10 +50,11 @@
 
 extern char **environ;
 
-#define MAXC 16
+#define MAXC  16
 #define LEASE "chaos-lease"
 
 static const char *sim_bin, *contender_bin, *checker_bin, *workdir;
+static const char *klease_bin, *work_bin;
 static char sim_dir[1024], state_path[1024], history_path[1024], events_path[1024];
 static char ca_path[1100], admin_token[256];
 static int port;
@@ -52,6 +64,14 @@ static int ncont = 5;
 static long duration_ms = 5000, grace_ms = 2000;
 static char skew_args[MAXC][32], tol_args[MAXC][32];
 static uint64_t rng_state;
+
+/* The exec scenarios: contenders are `klease exec` processes. */
+static bool exec_mode;
+static char work_dir[1100];
+static int restarts[MAXC];      /* identities are contender-I-rN, one per process */
+static const char *exec_margin; /* --margin, or NULL for exec's default */
+static const char *exec_kill_after;
+static const char *work_kind[MAXC];
 
 static int64_t boot_ns(void)
 {
@@ -295,7 +315,8 @@ static void add_background_faults(void)
         "{\"kind\":\"latency\",\"probability\":0.02,\"latencyMs\":2000}",
         "{\"kind\":\"error\",\"route\":\"non-watch\",\"probability\":0.05,\"status\":500}",
         "{\"kind\":\"error\",\"route\":\"non-watch\",\"probability\":0.05,\"status\":503}",
-        "{\"kind\":\"throttle\",\"route\":\"non-watch\",\"probability\":0.10,\"retryAfterSeconds\":1}",
+        "{\"kind\":\"throttle\",\"route\":\"non-watch\",\"probability\":0.10,\"retryAfterSeconds\":"
+        "1}",
         "{\"kind\":\"drop-before\",\"route\":\"non-watch\",\"probability\":0.03}",
         "{\"kind\":\"drop-after\",\"method\":\"PATCH\",\"probability\":0.04}",
         "{\"kind\":\"hang\",\"route\":\"non-watch\",\"probability\":0.01}",
@@ -334,17 +355,81 @@ static void write_kubeconfigs(void)
     }
 }
 
+/* A `klease exec` contender: its state lines go to exec-I.log. */
+static void start_exec_contender(int i)
+{
+    char kc[1200], log[1200], id[64], dur[32], grace[32];
+    snprintf(kc, sizeof kc, "%s/kubeconfig-%d", workdir, i);
+    snprintf(log, sizeof log, "%s/exec-%d.log", workdir, i);
+    snprintf(id, sizeof id, "contender-%d-r%d", i, restarts[i]++);
+    snprintf(dur, sizeof dur, "%ldms", duration_ms);
+    snprintf(grace, sizeof grace, "%ldms", grace_ms);
+    const char *argv[32];
+    int a = 0;
+    argv[a++] = klease_bin;
+    argv[a++] = "exec";
+    argv[a++] = LEASE;
+    argv[a++] = "--kubeconfig";
+    argv[a++] = kc;
+    argv[a++] = "--identity";
+    argv[a++] = id;
+    argv[a++] = "--create";
+    argv[a++] = "--duration";
+    argv[a++] = dur;
+    if (exec_margin != NULL) {
+        argv[a++] = "--grace";
+        argv[a++] = grace;
+        argv[a++] = "--margin";
+        argv[a++] = exec_margin;
+    }
+    if (exec_kill_after != NULL) {
+        argv[a++] = "--kill-after";
+        argv[a++] = exec_kill_after;
+    }
+    argv[a++] = "--";
+    argv[a++] = work_bin;
+    argv[a++] = work_dir;
+    argv[a++] = id;
+    argv[a++] = work_kind[i];
+    argv[a] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (posix_spawn(&cpid[i], klease_bin, &fa, NULL, (char **)argv, environ) != 0)
+        die("cannot start %s", klease_bin);
+    posix_spawn_file_actions_destroy(&fa);
+}
+
 static void start_contender(int i)
 {
+    if (exec_mode) {
+        start_exec_contender(i);
+        return;
+    }
     char kc[1200], log[1200], id[32], dur[32], grace[32];
     snprintf(kc, sizeof kc, "%s/kubeconfig-%d", workdir, i);
     snprintf(log, sizeof log, "%s/contender-%d.log", workdir, i);
     snprintf(id, sizeof id, "contender-%d", i);
     snprintf(dur, sizeof dur, "%ld", duration_ms);
     snprintf(grace, sizeof grace, "%ld", grace_ms);
-    const char *argv[] = {contender_bin, "--kubeconfig", kc, "--lease", LEASE, "--id", id,
-                          "--log", log, "--duration-ms", dur, "--grace-ms", grace,
-                          "--skew-ms", skew_args[i], "--tolerance-ms", tol_args[i], NULL};
+    const char *argv[] = {contender_bin,
+                          "--kubeconfig",
+                          kc,
+                          "--lease",
+                          LEASE,
+                          "--id",
+                          id,
+                          "--log",
+                          log,
+                          "--duration-ms",
+                          dur,
+                          "--grace-ms",
+                          grace,
+                          "--skew-ms",
+                          skew_args[i],
+                          "--tolerance-ms",
+                          tol_args[i],
+                          NULL};
     if (posix_spawn(&cpid[i], contender_bin, NULL, NULL, (char **)argv, environ) != 0)
         die("cannot start %s", contender_bin);
 }
@@ -353,10 +438,34 @@ static void start_contender(int i)
  * library) or did not close cleanly on SIGTERM. Any makes the run fail. */
 static int unexpected_deaths;
 
+/* klease exec forwards SIGTERM to CMD, which may ignore it (that is its
+ * right): wait 4 s, then SIGKILL klease, whose watchdog kills CMD. */
+static void stop_exec_contender(int i, int sig)
+{
+    kill(cpid[i], sig);
+    int status;
+    for (int waited = 0; sig == SIGTERM && waited < 4000; waited += 20) {
+        if (waitpid(cpid[i], &status, WNOHANG) == cpid[i]) {
+            cpid[i] = -1;
+            return;
+        }
+        nap_ms(20);
+    }
+    if (sig == SIGTERM)
+        event("contender-%d still running 4 s after SIGTERM; SIGKILL", i);
+    kill(cpid[i], SIGKILL);
+    waitpid(cpid[i], &status, 0);
+    cpid[i] = -1;
+}
+
 static void stop_contender(int i, int sig)
 {
     if (cpid[i] <= 0)
         return;
+    if (exec_mode) {
+        stop_exec_contender(i, sig);
+        return;
+    }
     kill(cpid[i], sig);
     int status;
     waitpid(cpid[i], &status, 0);
@@ -373,6 +482,17 @@ static void reap_unexpected(void)
         int status;
         if (cpid[i] > 0 && waitpid(cpid[i], &status, WNOHANG) == cpid[i]) {
             cpid[i] = -1;
+            /* klease exec exits when it loses the lease, with CMD's status
+             * (0 or 128+N here), or with 3 when the server fails its first
+             * requests (it does not retry them): a supervisor restarts it.
+             * Anything else is klease's own failure. */
+            if (exec_mode && WIFEXITED(status) &&
+                (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3 ||
+                 WEXITSTATUS(status) >= 128)) {
+                event("contender-%d exited with status %d; restart", i, WEXITSTATUS(status));
+                start_contender(i);
+                continue;
+            }
             unexpected_deaths++;
             if (WIFSIGNALED(status))
                 event("contender-%d DIED of signal %d", i, WTERMSIG(status));
@@ -386,8 +506,8 @@ static void reap_unexpected(void)
 /* ------------------------------------------------------------- episodes */
 
 typedef struct pending {
-    int64_t at;      /* boot ns */
-    int kind;        /* 1: end partition, 2: restart contender, 3: end burst */
+    int64_t at; /* boot ns */
+    int kind;   /* 1: end partition, 2: restart contender, 3: end burst */
     int who;
     long fault;
     bool used;
@@ -534,7 +654,11 @@ static int run_checker(bool expect_overlap, double min_share)
     argv[a++] = history_path;
     argv[a++] = "--events";
     argv[a++] = events_path;
-    for (int i = 0; i < ncont; i++) {
+    if (exec_mode) {
+        argv[a++] = "--work";
+        argv[a++] = work_dir;
+    }
+    for (int i = 0; i < ncont && !exec_mode; i++) {
         snprintf(logs[i], sizeof logs[i], "%s/contender-%d.log", workdir, i);
         argv[a++] = logs[i];
     }
@@ -559,6 +683,9 @@ static void prepare_workdir(void)
     snprintf(history_path, sizeof history_path, "%s/history.jsonl", workdir);
     snprintf(events_path, sizeof events_path, "%s/events.log", workdir);
     snprintf(ca_path, sizeof ca_path, "%s/ca.crt", sim_dir);
+    snprintf(work_dir, sizeof work_dir, "%s/work", workdir);
+    if (mkdir(work_dir, 0755) != 0)
+        die("cannot create %s", work_dir);
 }
 
 static int scenario_chaos(long seconds)
@@ -636,6 +763,53 @@ static int scenario_skew_negative(void)
     return run_checker(true, 0.0);
 }
 
+/* The exec chaos run: the chaos episodes, with klease exec contenders and
+ * 6 s leases (exec's other defaults scale with it: grace 4 s, margin 2 s,
+ * kill-after 1 s), so handovers happen often in a minute. */
+static int scenario_exec(long seconds)
+{
+    static const char *const kinds[] = {"quick", "slow:700", "stubborn"};
+    exec_mode = true;
+    duration_ms = 6000;
+    for (int i = 0; i < ncont; i++)
+        work_kind[i] = kinds[i % 3];
+    return scenario_chaos(seconds);
+}
+
+static int scenario_exec_negative(void)
+{
+    exec_mode = true;
+    ncont = 2;
+    duration_ms = 5000;
+    grace_ms = 2000;
+    exec_margin = "0";
+    exec_kill_after = "10s";
+    work_kind[0] = work_kind[1] = "slow:4000";
+    start_sim();
+    write_kubeconfigs();
+    start_contender(0);
+    int64_t limit = boot_ns() + 20 * (int64_t)1000000000;
+    while (current_holder() != 0) {
+        if (boot_ns() > limit)
+            die("contender-0 never took the lease");
+        nap_ms(100);
+    }
+    start_contender(1);
+    nap_ms(1000);
+    long id = add_fault("{\"kind\":\"partition\",\"identity\":\"contender-0\"}");
+    event("begin partition contender-0; --margin 0, CMD takes 4 s to stop");
+    /* Its claim ends within 5 s, the follower takes over then, while the old
+     * CMD runs 4 s more. */
+    nap_ms(3L * duration_ms);
+    remove_fault(id);
+    event("end partition contender-0");
+    event("stop");
+    stop_contender(1, SIGTERM);
+    stop_contender(0, SIGTERM);
+    stop_sim();
+    return run_checker(true, 0.0);
+}
+
 int main(int argc, char **argv)
 {
     long seconds = 60;
@@ -659,13 +833,21 @@ int main(int argc, char **argv)
             rng_state = strtoull(v, NULL, 10) | 1;
         else if (strcmp(a, "--scenario") == 0)
             scenario = v;
+        else if (strcmp(a, "--klease") == 0)
+            klease_bin = v;
+        else if (strcmp(a, "--work") == 0)
+            work_bin = v;
         else
             die("unknown argument %s", a);
     }
     if (!sim_bin || !contender_bin || !checker_bin || !workdir || seconds < 10 || ncont < 2 ||
         ncont > MAXC)
         die("usage: chaos_driver --sim BIN --contender BIN --checker BIN --workdir DIR "
-            "[--seconds N>=10] [--contenders 2-16] [--seed N] [--scenario chaos|skew-negative]");
+            "[--klease BIN --work BIN] [--seconds N>=10] [--contenders 2-16] [--seed N] "
+            "[--scenario chaos|skew-negative|exec|exec-negative]");
+    bool is_exec = strncmp(scenario, "exec", 4) == 0;
+    if (is_exec && (klease_bin == NULL || work_bin == NULL))
+        die("--scenario %s needs --klease BIN and --work BIN", scenario);
     printf("chaos_driver: seed %llu, workdir %s\n", (unsigned long long)rng_state, workdir);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
@@ -674,8 +856,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < MAXC; i++)
         cpid[i] = -1;
     prepare_workdir();
-    int rc = strcmp(scenario, "skew-negative") == 0 ? scenario_skew_negative()
-                                                   : scenario_chaos(seconds);
+    int rc;
+    if (strcmp(scenario, "skew-negative") == 0)
+        rc = scenario_skew_negative();
+    else if (strcmp(scenario, "exec") == 0)
+        rc = scenario_exec(seconds);
+    else if (strcmp(scenario, "exec-negative") == 0)
+        rc = scenario_exec_negative();
+    else
+        rc = scenario_chaos(seconds);
     curl_global_cleanup();
     return rc;
 }

@@ -10,67 +10,11 @@ K=$1
 SIM=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/klease-cli-test.XXXXXX")
 pids=() # everything this script started, stopped by PID at exit
-
-cleanup() {
-    for p in "${pids[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-step() { printf '=== %s\n' "$*"; }
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$tmp"/out "$tmp"/err; do
-        [ -f "$f" ] && { echo "--- $(basename "$f"):" >&2; cat "$f" >&2; }
-    done
-    exit 1
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# expect RC CMD...: runs CMD, output in $tmp/out and $tmp/err, checks the status.
-expect() {
-    local want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" = "$want" ] || fail "exit status $rc, want $want: $*"
-}
-has() { grep -q -- "$2" "$tmp/$1" || fail "$1 lacks '$2'"; }
-lines() { wc -l <"$1"; }
-
-# wait_for FILE PATTERN SECONDS: polls until FILE has a line matching PATTERN.
-wait_for() {
-    local end=$(($(now_ms) + $3 * 1000))
-    while [ "$(now_ms)" -lt "$end" ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "--- $1:" >&2
-    cat "$1" >&2 2>/dev/null
-    fail "no '$2' in $1 within $3 s"
-}
-
-# wait_exit PID SECONDS: waits for a background klease to exit; sets $rc.
-wait_exit() {
-    local end=$(($(now_ms) + $2 * 1000))
-    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
-        sleep 0.05
-    done
-    kill -0 "$1" 2>/dev/null && fail "pid $1 still running after $2 s"
-    wait "$1"
-    rc=$?
-}
+. "$(dirname "$0")/lib.sh"
+trap kill_all EXIT
 
 step "simulator"
-"$SIM" --workdir "$tmp/sim" >"$tmp/sim.out" 2>"$tmp/sim.err" &
-pids+=($!)
-wait_for "$tmp/sim.out" '^kubeconfig=' 10
-KC=$(sed -n 's/^kubeconfig=//p' "$tmp/sim.out")
+start_sim "$tmp/sim"
 kc=(--kubeconfig "$KC")
 
 step "help and usage errors exit 2 with one line"
@@ -190,7 +134,7 @@ EOF
 # A 20 s lease: a handover well under it shows the leader vacated on exit
 # rather than letting the lease expire.
 for r in a b; do
-    "$K" exec pair "${kc[@]}" --create --identity "replica-$r" --duration 20s --grace 5s \
+    "$K" exec pair "${kc[@]}" --create --identity "replica-$r" --duration 20s \
         -- sh "$tmp/worker.sh" "$r" "$tmp/work" 2>"$tmp/exec-$r.err" &
     eval "pid_$r=$!"
     pids+=($!)
@@ -223,13 +167,13 @@ wait_exit "$other_pid" 5
 
 step "exec: a lost lease stops the command (SIGTERM, then SIGKILL after --kill-after)"
 # The worker ignores SIGTERM, so only SIGKILL ends it: status 128+9.
-"$K" exec lost "${kc[@]}" --create --identity keeper --duration 3s --grace 1s --kill-after 1s \
+"$K" exec lost "${kc[@]}" --create --identity keeper --duration 6s --grace 4s --kill-after 1s \
     -- sh -c 'trap "" TERM; while :; do sleep 0.05; done' 2>"$tmp/lost.err" &
 lp=$!
 pids+=($lp)
 wait_for "$tmp/lost.err" "acquired lease default/lost as keeper" 10
 # Someone else takes the lease behind the keeper's back; the keeper finds out
-# at its next renewal (within 2 s) and must stop its command.
+# at its next renewal (within 2 s) and must stop its command at once.
 stolen=0
 for _ in 1 2 3 4 5; do
     "$K" vacate lost "${kc[@]}" --identity keeper >/dev/null 2>&1

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Exit codes (also in --help and docs/klease.md). `exec` exits with its
  * command's status once the command has started. */
@@ -37,8 +38,9 @@ typedef struct cli_opts {
     char identity[KLEASE_IDENTITY_MAX + 1];
     int64_t duration_ms;
     int64_t grace_ms;
-    int64_t kill_after_ms;
-    int64_t timeout_ms; /* exec: give up waiting after this; < 0: wait forever */
+    int64_t kill_after_ms; /* exec: SIGTERM to SIGKILL (see exec_plan.c); -1 until defaulted */
+    int64_t margin_ms;     /* exec: stop CMD this long before our claim's deadline */
+    int64_t timeout_ms;    /* exec: give up waiting after this; < 0: wait forever */
     int64_t request_timeout_ms;
     bool create;
     bool quiet;
@@ -68,6 +70,39 @@ int cli_exit_for(klease_status st);
 
 /* exec.c */
 int cli_cmd_exec(const cli_opts *o);
+
+/* exec_plan.c: the stop schedule. Room left between SIGKILL and our claim's
+ * deadline for the kill to land and the kernel to reap the group. */
+#define CLI_EXEC_SAFETY_SLACK_MS 1000
+/* Fills exec's defaults for the durations still < 0 (duration, grace,
+ * margin, kill-after, request timeout) and checks that the schedule can keep
+ * its promise; false with the reason in `why` when it cannot. */
+bool cli_exec_plan(cli_opts *o, char *why, size_t size);
+/* When CMD gets SIGTERM for a claim ending at deadline_ns (monotonic). */
+int64_t cli_exec_term_at(const cli_opts *o, int64_t deadline_ns);
+/* When CMD gets SIGKILL after a stop begun at term_ns (deadline_ns: our
+ * claim's, 0 if unknown). */
+int64_t cli_exec_kill_at(const cli_opts *o, int64_t term_ns, int64_t deadline_ns);
+
+/* exec_proc.c: CMD's process group and its watchdog. */
+typedef struct cli_job {
+    pid_t pgid;      /* CMD's first process and its process group; -1 before start */
+    pid_t watchdog;  /* kills the group if klease dies; -1 when none */
+    int watchdog_fd; /* our end of the watchdog's pipe */
+    bool first_done; /* CMD's first process has been reaped */
+    int first_rc;    /* its exit status, 128+N for signal N */
+} cli_job;
+/* Starts CMD in a process group of its own, with only fds 0-2, guarded by
+ * a watchdog. Returns false with *exit_code (126/127) and a message printed. */
+bool cli_job_start(cli_job *j, char **argv, int *exit_code);
+/* Sends sig to every process of the group. */
+void cli_job_signal(const cli_job *j, int sig);
+/* Reaps what has exited; true while any process of the group is alive. */
+bool cli_job_alive(cli_job *j);
+/* SIGKILLs the group and waits until it is gone (klease must not outlive it). */
+void cli_job_kill_and_wait(cli_job *j);
+/* Lets the watchdog go once the group is gone, and reaps it. */
+void cli_job_finish(cli_job *j);
 
 /* output.c */
 /* "klease: " + message on stderr, one line. */

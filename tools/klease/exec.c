@@ -1,15 +1,20 @@
 /* klease exec: flock(1) for a cluster. An elector keeps the lease in the
- * background; this thread supervises the command:
+ * background; this thread supervises CMD's process group:
  *
- *   waiting --(we lead)--> running --(lease lost)--> stopping --(CMD exits)--> done
- *                             \-------------(CMD exits)------------------------/
+ *   waiting --(we lead)--> running --(lost, or not renewed by deadline - margin)--> stopping
+ *                             |   SIGTERM to the group; SIGKILL at the time exec_plan.c sets,
+ *                             |   before our claim's deadline
+ *                             \--(every process of the group has exited)--> done
  *
  * Signals arrive through a self-pipe (the handler only writes one byte) and
  * claim changes through a second pipe written by the elector's callback, so
- * one poll() loop sees everything and no logic runs in a handler. The loop
- * also wakes at our claim's deadline: klease_elector_is_leader() is a pure
- * time predicate, so the command is stopped on time even if the elector's
- * thread is stuck on a hung API server. */
+ * one poll() loop sees everything and no logic runs in a handler. SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the group.
+ * The loop also wakes at the stop times computed from our claim's deadline,
+ * which is a pure time value, so CMD is stopped on time even if the
+ * elector's thread is stuck on a hung API server. klease exits only when no
+ * process of the group is left (exec_proc.c: process group, subreaper,
+ * watchdog, inherited fds). */
 #include "cli.h"
 
 #include <errno.h>
@@ -39,6 +44,8 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+typedef enum phase { WAITING, RUNNING, STOPPING } phase;
+
 typedef struct supervisor {
     const cli_opts *o;
     char ns[256];
@@ -46,6 +53,18 @@ typedef struct supervisor {
     int notify[2];            /* the elector's callback -> the loop */
     _Atomic int final_status; /* KLEASE_OK until the elector stops on its own */
     klease_elector *elector;
+
+    phase ph;
+    cli_job job;
+    bool said_first_done;
+    int64_t deadline;  /* our claim's deadline, as last seen while leading */
+    int64_t term_at;   /* when the stop began */
+    int64_t kill_at;   /* when SIGKILL is due */
+    bool killed;       /* SIGKILL sent */
+    int64_t wait_from; /* for --timeout */
+    char last_holder[KLEASE_IDENTITY_MAX + 1];
+    bool announced;
+    klease_status last_status;
 } supervisor;
 
 /* Runs on the elector's thread: must be quick and must not close the elector. */
@@ -105,67 +124,7 @@ static void format_cmdline(char *buf, size_t size, char **argv)
         memcpy(buf + size - 4, "...", 4);
 }
 
-/* Starts the command. fork+exec rather than posix_spawn because the child
- * asks the kernel for SIGKILL when klease dies: otherwise a SIGKILLed klease
- * would leave the command running without the lease. Returns the pid, or -1
- * with *exit_code set (126/127) when the command could not be run. */
-static pid_t start_command(char **argv, int *exit_code)
-{
-    int ep[2];
-    if (pipe2(ep, O_CLOEXEC) != 0) {
-        cli_errorf("cannot start %s: pipe: %s", argv[0], strerror(errno));
-        *exit_code = CLI_EXIT_CANNOT_EXEC;
-        return -1;
-    }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(ep[0]);
-        close(ep[1]);
-        cli_errorf("cannot start %s: fork: %s", argv[0], strerror(e));
-        *exit_code = CLI_EXIT_CANNOT_EXEC;
-        return -1;
-    }
-    if (pid == 0) {
-        /* Only async-signal-safe calls from here to exec: we were forked
-         * from a multithreaded process. */
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        sigaction(SIGTERM, &dfl, NULL);
-        sigaction(SIGINT, &dfl, NULL);
-        sigaction(SIGCHLD, &dfl, NULL);
-        sigaction(SIGPIPE, &dfl, NULL); /* ignored in klease, default for the command */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int e = 0;
-        if (getppid() != parent) /* klease died before prctl took effect */
-            _exit(CLI_EXIT_CANNOT_EXEC);
-        execvp(argv[0], argv);
-        e = errno;
-        ssize_t r = write(ep[1], &e, sizeof e);
-        (void)r;
-        _exit(e == ENOENT ? CLI_EXIT_NO_COMMAND : CLI_EXIT_CANNOT_EXEC);
-    }
-    close(ep[1]);
-    int e = 0;
-    ssize_t n;
-    do
-        n = read(ep[0], &e, sizeof e);
-    while (n < 0 && errno == EINTR);
-    close(ep[0]);
-    if (n == (ssize_t)sizeof e) { /* exec failed; the child has _exited */
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-        }
-        cli_errorf("cannot run %s: %s", argv[0], strerror(e));
-        *exit_code = e == ENOENT ? CLI_EXIT_NO_COMMAND : CLI_EXIT_CANNOT_EXEC;
-        return -1;
-    }
-    return pid;
-}
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 static void install_handlers(void)
 {
@@ -174,8 +133,8 @@ static void install_handlers(void)
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &sa, NULL);
     sigaction(SIGCHLD, &sa, NULL);
     /* A dead connection must be an error from write(), not the end of klease. */
     signal(SIGPIPE, SIG_IGN);
@@ -186,6 +145,10 @@ static const char *signame(int sig)
     switch (sig) {
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
     case SIGKILL: return "SIGKILL";
     default: return "a signal";
     }
@@ -201,159 +164,229 @@ static int poll_ms(int64_t ns, int cap_ms)
     return ms > cap_ms ? cap_ms : (int)ms;
 }
 
-typedef enum phase { WAITING, RUNNING, STOPPING } phase;
+/* Step 1: signals. Forwarded to the group once CMD runs; before that the
+ * ones that ask us to stop are returned (USR1/USR2 are then ignored). */
+static int take_signals(supervisor *s)
+{
+    unsigned char sigs[64];
+    ssize_t n;
+    int stop_sig = 0;
+    while ((n = read(signal_pipe[0], sigs, sizeof sigs)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            int sig = sigs[i];
+            if (sig == SIGCHLD)
+                continue; /* reaped by the caller */
+            if (s->job.pgid > 0) {
+                say(s, "received %s; forwarding it to %s's process group", signame(sig),
+                    s->o->cmd[0]);
+                cli_job_signal(&s->job, sig);
+            } else if (sig != SIGUSR1 && sig != SIGUSR2) {
+                stop_sig = sig;
+            }
+        }
+    }
+    drain(s->notify[0]);
+    return stop_sig;
+}
+
+/* Errors the elector is retrying: said once per kind, so a waiting replica
+ * does not look hung when the server is down. */
+static void report_retrying(supervisor *s)
+{
+    klease_error err;
+    klease_status st = klease_elector_status(s->elector, &err);
+    if (st != KLEASE_OK && st != s->last_status && !s->o->quiet) {
+        char what[512];
+        snprintf(what, sizeof what, "lease %s/%s (retrying)", s->ns, s->o->name);
+        cli_report(what, st, &err);
+    }
+    s->last_status = st;
+}
+
+/* Step 2 while waiting: start CMD once we lead with more than the margin
+ * left. Returns an exit code, or -1 to go on; sets *wake. */
+static int step_waiting(supervisor *s, int stop_sig, int64_t now, int64_t *wake)
+{
+    const cli_opts *o = s->o;
+    if (stop_sig != 0) {
+        say(s, "received %s while waiting for lease %s/%s; not starting %s", signame(stop_sig),
+            s->ns, o->name, o->cmd[0]);
+        return 128 + stop_sig;
+    }
+    klease_status fatal = (klease_status)atomic_load(&s->final_status);
+    if (fatal != KLEASE_OK) {
+        klease_error err;
+        klease_elector_status(s->elector, &err);
+        cli_report("elector stopped", fatal, &err);
+        return cli_exit_for(fatal);
+    }
+    klease_claim claim;
+    bool has = false;
+    klease_elector_current(s->elector, &claim, &has);
+    if (klease_elector_is_leader(s->elector) && has &&
+        cli_exec_term_at(o, claim.deadline_mono_ns) > now) {
+        say(s, "acquired lease %s/%s as %s; starting: %s", s->ns, o->name, o->identity, s->cmdline);
+        int rc;
+        if (!cli_job_start(&s->job, o->cmd, &rc))
+            return rc;
+        s->deadline = claim.deadline_mono_ns;
+        s->ph = RUNNING;
+        *wake = now; /* look at the schedule right away */
+        return -1;
+    }
+    if (has && (!s->announced || strcmp(s->last_holder, claim.holder) != 0)) {
+        say(s, "waiting for lease %s/%s (held by %s)", s->ns, o->name, claim.holder);
+        snprintf(s->last_holder, sizeof s->last_holder, "%s", claim.holder);
+        s->announced = true;
+    }
+    report_retrying(s);
+    *wake = now + 1000 * MS;
+    if (o->timeout_ms >= 0) {
+        int64_t end = s->wait_from + o->timeout_ms * MS;
+        if (now >= end) {
+            say(s, "gave up waiting for lease %s/%s after %lld ms", s->ns, o->name,
+                (long long)o->timeout_ms);
+            return CLI_EXIT_TIMEOUT;
+        }
+        if (end < *wake)
+            *wake = end;
+    }
+    return -1;
+}
+
+/* Begins the stop: SIGTERM to the group now, SIGKILL at kill_at. */
+static void begin_stop(supervisor *s, int64_t now, const char *why)
+{
+    const cli_opts *o = s->o;
+    s->ph = STOPPING;
+    s->term_at = now;
+    s->kill_at = cli_exec_kill_at(o, now, s->deadline);
+    if (s->kill_at <= now) {
+        say(s, "%s; stopping %s: sending SIGKILL to its process group now", why, o->cmd[0]);
+        cli_job_signal(&s->job, SIGKILL);
+        s->killed = true;
+    } else {
+        say(s, "%s; stopping %s: SIGTERM to its process group, SIGKILL in %lld ms", why, o->cmd[0],
+            (long long)((s->kill_at - now) / MS));
+        cli_job_signal(&s->job, SIGTERM);
+    }
+}
+
+/* Step 2 while CMD runs: follow our deadline; stop at deadline - margin
+ * when not renewed, or at once when the lease is lost. Sets *wake. */
+static void step_running(supervisor *s, int64_t now, int64_t *wake)
+{
+    const cli_opts *o = s->o;
+    char why[512];
+    klease_claim claim;
+    bool has = false;
+    klease_elector_current(s->elector, &claim, &has);
+    bool leading = klease_elector_is_leader(s->elector);
+    if (leading && has && claim.deadline_mono_ns > s->deadline)
+        s->deadline = claim.deadline_mono_ns; /* renewed */
+    int64_t term_at = cli_exec_term_at(o, s->deadline);
+    if (leading && now < term_at) {
+        *wake = term_at;
+        return;
+    }
+    klease_status fatal = (klease_status)atomic_load(&s->final_status);
+    if (leading || (o->margin_ms > 0 && now >= term_at && now < s->deadline))
+        snprintf(why, sizeof why, "lease %s/%s not renewed with %lld ms left", s->ns, o->name,
+                 (long long)((s->deadline - now) / MS));
+    else if (fatal != KLEASE_OK)
+        snprintf(why, sizeof why, "lost lease %s/%s (the elector stopped: %s)", s->ns, o->name,
+                 klease_strerror(fatal));
+    else
+        snprintf(why, sizeof why, "lost lease %s/%s", s->ns, o->name);
+    begin_stop(s, now, why);
+    *wake = s->killed ? now + 100 * MS : s->kill_at;
+}
+
+/* Step 2 while stopping: SIGKILL when due. Once begun a stop is never
+ * undone, even if a late renewal succeeds. Sets *wake. */
+static void step_stopping(supervisor *s, int64_t now, int64_t *wake)
+{
+    if (!s->killed && now >= s->kill_at) {
+        say(s, "%s did not stop within %lld ms; sending SIGKILL to its process group", s->o->cmd[0],
+            (long long)((now - s->term_at) / MS));
+        cli_job_signal(&s->job, SIGKILL);
+        s->killed = true;
+    }
+    *wake = s->killed ? now + 100 * MS : s->kill_at;
+}
+
+/* Reaps; returns CMD's status once no process of its group is left, else -1. */
+static int reap(supervisor *s)
+{
+    bool alive = cli_job_alive(&s->job);
+    if (s->job.first_done && !s->said_first_done) {
+        s->said_first_done = true;
+        int rc = s->job.first_rc;
+        if (rc > 128)
+            say(s, "%s was killed by signal %d (exit status %d)", s->o->cmd[0], rc - 128, rc);
+        else
+            say(s, "%s exited with status %d", s->o->cmd[0], rc);
+        if (alive)
+            say(s, "waiting for the rest of %s's process group to exit", s->o->cmd[0]);
+    }
+    return alive || !s->job.first_done ? -1 : s->job.first_rc;
+}
 
 static int supervise(supervisor *s)
 {
-    const cli_opts *o = s->o;
-    phase ph = WAITING;
-    pid_t child = -1;
-    int rc = CLI_EXIT_OK;
-    int64_t start = cli_mono_ns();
-    int64_t kill_at = 0;
-    bool killed = false;
-    char last_holder[KLEASE_IDENTITY_MAX + 1] = "";
-    bool announced = false;
-    klease_status last_status = KLEASE_OK;
-
+    s->ph = WAITING;
+    s->wait_from = cli_mono_ns();
     for (;;) {
-        /* 1. Signals. */
-        unsigned char sigs[64];
-        ssize_t n;
-        int stop_sig = 0;
-        while ((n = read(signal_pipe[0], sigs, sizeof sigs)) > 0) {
-            for (ssize_t i = 0; i < n; i++) {
-                int sig = sigs[i];
-                if (sig != SIGTERM && sig != SIGINT)
-                    continue; /* SIGCHLD: reaped below */
-                if (child > 0) {
-                    say(s, "received %s; forwarding it to %s", signame(sig), o->cmd[0]);
-                    kill(child, sig);
-                } else {
-                    stop_sig = sig;
-                }
-            }
-        }
-        drain(s->notify[0]);
-
-        /* 2. The command. */
-        if (child > 0) {
-            int status = 0;
-            pid_t r = waitpid(child, &status, WNOHANG);
-            if (r == child) {
-                child = -1;
-                if (WIFSIGNALED(status)) {
-                    rc = 128 + WTERMSIG(status);
-                    say(s, "%s was killed by signal %d (exit status %d)", o->cmd[0],
-                        WTERMSIG(status), rc);
-                } else {
-                    rc = WEXITSTATUS(status);
-                    say(s, "%s exited with status %d", o->cmd[0], rc);
-                }
+        int stop_sig = take_signals(s);
+        if (s->ph != WAITING) {
+            int rc = reap(s);
+            if (rc >= 0)
                 return rc;
-            }
         }
-
-        /* 3. The lease. */
-        bool leading = klease_elector_is_leader(s->elector);
-        klease_status fatal = (klease_status)atomic_load(&s->final_status);
-        klease_claim claim;
-        bool has = false;
-        klease_elector_current(s->elector, &claim, &has);
-        int64_t now = cli_mono_ns();
-        int timeout_ms = 1000;
-
-        switch (ph) {
-        case WAITING:
-            if (stop_sig != 0) {
-                say(s, "received %s while waiting for lease %s/%s; not starting %s",
-                    signame(stop_sig), s->ns, o->name, o->cmd[0]);
-                return 128 + stop_sig;
-            }
-            if (fatal != KLEASE_OK) {
-                klease_error err;
-                klease_elector_status(s->elector, &err);
-                cli_report("elector stopped", fatal, &err);
-                return cli_exit_for(fatal);
-            }
-            if (leading) {
-                say(s, "acquired lease %s/%s as %s; starting: %s", s->ns, o->name, o->identity,
-                    s->cmdline);
-                if ((child = start_command(o->cmd, &rc)) < 0)
-                    return rc;
-                ph = RUNNING;
-                continue; /* look at the deadline right away */
-            }
-            if (has && (!announced || strcmp(last_holder, claim.holder) != 0)) {
-                say(s, "waiting for lease %s/%s (held by %s)", s->ns, o->name, claim.holder);
-                snprintf(last_holder, sizeof last_holder, "%s", claim.holder);
-                announced = true;
-            }
-            {
-                /* Errors the elector is retrying: said once per kind, so a
-                 * waiting replica does not look hung when the server is down. */
-                klease_error err;
-                klease_status st = klease_elector_status(s->elector, &err);
-                if (st != KLEASE_OK && st != last_status) {
-                    char what[512];
-                    snprintf(what, sizeof what, "lease %s/%s (retrying)", s->ns, o->name);
-                    if (!o->quiet)
-                        cli_report(what, st, &err);
-                }
-                last_status = st;
-            }
-            if (o->timeout_ms >= 0) {
-                int64_t end = start + o->timeout_ms * MS;
-                if (now >= end) {
-                    say(s, "gave up waiting for lease %s/%s after %lld ms", s->ns, o->name,
-                        (long long)o->timeout_ms);
-                    return CLI_EXIT_TIMEOUT;
-                }
-                timeout_ms = poll_ms(end - now, 1000);
-            }
-            break;
-        case RUNNING:
-            if (!leading) {
-                if (fatal != KLEASE_OK)
-                    say(s, "lost lease %s/%s (the elector stopped: %s); stopping %s", s->ns,
-                        o->name, klease_strerror(fatal), o->cmd[0]);
-                else
-                    say(s, "lost lease %s/%s; stopping %s", s->ns, o->name, o->cmd[0]);
-                ph = STOPPING;
-                kill_at = now + o->kill_after_ms * MS;
-                if (o->kill_after_ms == 0) {
-                    kill(child, SIGKILL);
-                    killed = true;
-                } else {
-                    kill(child, SIGTERM);
-                }
-                timeout_ms = killed ? 1000 : poll_ms(kill_at - now, 1000);
-                break;
-            }
-            /* Wake at our deadline even if the elector never tells us. */
-            timeout_ms = has ? poll_ms(claim.deadline_mono_ns - now, 1000) : 0;
-            if (timeout_ms == 0)
-                timeout_ms = 1; /* leading with a deadline now: re-check shortly */
-            break;
-        case STOPPING:
-            if (!killed && now >= kill_at) {
-                say(s, "%s did not stop within %lld ms; sending SIGKILL", o->cmd[0],
-                    (long long)o->kill_after_ms);
-                kill(child, SIGKILL);
-                killed = true;
-            }
-            timeout_ms = killed ? 1000 : poll_ms(kill_at - now, 1000);
-            break;
+        int64_t now = cli_mono_ns(), wake = now + 1000 * MS;
+        if (s->ph == WAITING) {
+            int rc = step_waiting(s, stop_sig, now, &wake);
+            if (rc >= 0)
+                return rc;
+        } else if (s->ph == RUNNING) {
+            step_running(s, now, &wake);
+        } else {
+            step_stopping(s, now, &wake);
         }
-
+        /* Group members that are not our children die without a SIGCHLD. */
+        int cap = s->ph != WAITING && s->job.first_done ? 100 : 1000;
         struct pollfd fds[2] = {{signal_pipe[0], POLLIN, 0}, {s->notify[0], POLLIN, 0}};
-        if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+        if (poll(fds, 2, poll_ms(wake - now, cap)) < 0 && errno != EINTR) {
             cli_errorf("poll: %s", strerror(errno));
-            if (child > 0)
-                kill(child, SIGKILL); /* we cannot supervise it any more */
-            return CLI_EXIT_API;
+            return CLI_EXIT_API; /* the caller kills the group: we cannot supervise it */
         }
     }
+}
+
+/* Starts the elector with the forwarded signals and SIGCHLD blocked: its
+ * thread inherits the mask, so signals come to this thread. */
+static klease_status spawn_elector(supervisor *s, const cli_session *session, klease_error *err)
+{
+    const cli_opts *o = s->o;
+    klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+    p.lease_duration_ms = o->duration_ms;
+    p.renew_grace_ms = o->grace_ms;
+    klease_elector_options eo = KLEASE_ELECTOR_OPTIONS_INIT;
+    eo.on_change = on_change;
+    eo.user = s;
+    /* The margin is exec_plan.c's: the elector ends leadership at the same
+     * moment (is_leader() turns false, the callback wakes the loop), and the
+     * loop's own schedule stays as the bound that needs no thread. */
+    eo.margin_ms = o->margin_ms;
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaddset(&block, forwarded[i]);
+    sigaddset(&block, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    klease_status st = klease_spawn(&s->elector, session->manager, o->identity, &p, &eo, err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return st;
 }
 
 int cli_cmd_exec(const cli_opts *o)
@@ -363,9 +396,19 @@ int cli_cmd_exec(const cli_opts *o)
     int rc;
     klease_error err;
 
+    /* With one of fds 0-2 closed, our pipes and sockets would land there and
+     * CMD would inherit them as its stdin, stdout or stderr. */
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) {
+            cli_errorf("cannot open /dev/null: %s", strerror(errno));
+            return CLI_EXIT_CANNOT_EXEC;
+        }
+    }
     memset(&s, 0, sizeof s);
     s.o = o;
     s.notify[0] = s.notify[1] = -1;
+    s.job.pgid = s.job.watchdog = -1;
+    s.job.watchdog_fd = -1;
     atomic_init(&s.final_status, (int)KLEASE_OK);
     format_cmdline(s.cmdline, sizeof s.cmdline, o->cmd);
 
@@ -375,26 +418,18 @@ int cli_cmd_exec(const cli_opts *o)
     }
     /* Before any API call: a SIGTERM during the first request is seen, not fatal. */
     install_handlers();
+    /* CMD's orphans become ours, so we can reap them and wait for them. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     if ((rc = cli_session_open(&session, o, o->create)) != CLI_EXIT_OK)
         goto out;
     snprintf(s.ns, sizeof s.ns, "%s", session.ns);
+    say(&s, "waiting for lease %s/%s as %s", s.ns, o->name, o->identity);
+    if (o->margin_ms == 0)
+        say(&s, "--margin 0: CMD is stopped only when our claim has ended, so it may still run "
+                "when the next holder starts");
 
-    klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
-    p.lease_duration_ms = o->duration_ms;
-    p.renew_grace_ms = o->grace_ms;
-    klease_elector_options eo = KLEASE_ELECTOR_OPTIONS_INIT;
-    eo.on_change = on_change;
-    eo.user = &s;
-    /* The elector's thread inherits this mask: signals then go to this thread. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGCHLD);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    klease_status st = klease_spawn(&s.elector, session.manager, o->identity, &p, &eo, &err);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    klease_status st = spawn_elector(&s, &session, &err);
     if (st != KLEASE_OK) {
         cli_report("elector", st, &err);
         rc = cli_exit_for(st);
@@ -402,6 +437,9 @@ int cli_cmd_exec(const cli_opts *o)
     }
 
     rc = supervise(&s);
+    /* Whatever ended the loop, no process of the group outlives klease. */
+    cli_job_kill_and_wait(&s.job);
+    cli_job_finish(&s.job);
 
     /* Closing vacates the lease if we still hold it, so a waiting replica
      * takes over in about one round trip instead of at expiry. */

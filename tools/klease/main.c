@@ -13,12 +13,14 @@ static const char common_help[] =
     "  --kubeconfig PATH     kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)\n"
     "  --context NAME        kubeconfig context (default: current-context)\n"
     "  -n, --namespace NS    namespace of the lease (default: the context's, else \"default\")\n"
-    "  --identity ID         who claims (default: $POD_NAME, else the host name)\n"
-    "  --duration D          lease duration when claiming (default 30s; at least 1s)\n"
-    "  --grace D             renew this long before expiry (default 1s; less than --duration)\n"
+    "  --identity ID         who claims (default: $POD_NAME or the host name, '_', a random UUID)\n"
+    "  --duration D          lease duration when claiming (default 30s, exec 15s; at least 1s)\n"
+    "  --grace D             renew this long before expiry (default 1s, exec 2/3 of --duration;\n"
+    "                        less than --duration)\n"
     "  --field-manager NAME  server-side apply field manager (default \"klease\")\n"
     "  --create              create the lease if it does not exist\n"
-    "  --request-timeout D   time limit of one API call (default 10s)\n"
+    "  --request-timeout D   time limit of one API call (default 10s; exec: half of\n"
+    "                        --grace minus --margin, 1s to 10s)\n"
     "  -o, --output FORMAT   text (default) or json\n"
     "  -v, --verbose         log the library's messages (requests, retries) on stderr\n"
     "  -h, --help            this help\n"
@@ -61,15 +63,27 @@ static const char exec_help[] =
     "usage: klease exec NAME [options] -- CMD [ARGS...]\n"
     "\n"
     "Like flock(1) for a cluster. Waits until IDENTITY holds lease NAME (renewing it in\n"
-    "the background), then runs CMD. SIGTERM and SIGINT are forwarded to CMD. If the\n"
-    "lease is lost, CMD gets SIGTERM, then SIGKILL after --kill-after. When CMD exits\n"
-    "the lease is vacated, so a waiting replica takes over at once, and klease exits\n"
-    "with CMD's status. If klease itself dies, CMD is killed (SIGKILL) and the lease\n"
-    "expires. State changes are printed on stderr as one line each.\n"
+    "the background), then runs CMD in a process group of its own, with only fds 0-2.\n"
+    "SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the group.\n"
+    "CMD is stopped before anyone else may start: if the lease is lost, or not renewed\n"
+    "by --margin before our claim ends, the group gets SIGTERM, then SIGKILL after\n"
+    "--kill-after, which lands at least 1s before our claim ends. klease exits when\n"
+    "every process of the group has exited, vacating the lease so a waiting replica\n"
+    "takes over at once, with CMD's status. If klease itself dies (even by SIGKILL), a\n"
+    "watchdog kills the group at once and the lease expires. State changes are printed\n"
+    "on stderr as one line each.\n"
+    "\n"
+    "Exec defaults: --duration 15s, --grace 2/3 of the duration (10s), --margin 1/3\n"
+    "(5s), --kill-after 3s or what fits (margin - 1s), --request-timeout (grace -\n"
+    "margin) / 2 (2.5s). Refused (exit 2): --grace >= --duration, --margin >= --grace,\n"
+    "--kill-after + 1s > --margin.\n"
     "\n"
     "Exec options:\n"
-    "  --kill-after D        time between SIGTERM and SIGKILL when the lease is lost\n"
-    "                        (default 10s; 0: SIGKILL at once)\n"
+    "  --margin D            stop CMD when our claim has D left and was not renewed\n"
+    "                        (default 1/3 of --duration; 0: stop only when the claim has\n"
+    "                        ended, which cannot keep CMD from overlapping the next one)\n"
+    "  --kill-after D        time between SIGTERM and SIGKILL (default 3s, at most\n"
+    "                        --margin - 1s; 0: SIGKILL at once)\n"
     "  --timeout D           give up (exit 7) if the lease is not acquired within D\n"
     "  -q, --quiet           do not print state changes\n";
 
@@ -216,6 +230,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 {
     const char *identity = NULL;
     const char *duration = NULL, *grace = NULL, *kill_after = NULL, *timeout = NULL;
+    const char *margin = NULL;
     const char *request_timeout = NULL;
     bool help = false;
 
@@ -258,6 +273,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         VALUE("--field-manager", NULL, o->field_manager)
         VALUE("--request-timeout", NULL, request_timeout)
         VALUE("--kill-after", NULL, kill_after)
+        VALUE("--margin", NULL, margin)
         VALUE("--timeout", NULL, timeout)
         if ((v = take_value(argc, argv, &i, "--output", "-o", &missing)) != NULL) {
             if (strcmp(v, "text") == 0)
@@ -298,8 +314,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         return usage_error("%s", "exec: missing '-- CMD [ARGS...]'");
     if (!is_exec && o->cmd != NULL)
         return usage_error("%s: does not run a command ('--' is for exec)", o->command);
-    if (!is_exec && (kill_after != NULL || timeout != NULL || o->quiet))
-        return usage_error("%s: --kill-after, --timeout and --quiet are for exec", o->command);
+    if (!is_exec && (kill_after != NULL || margin != NULL || timeout != NULL || o->quiet))
+        return usage_error("%s: --kill-after, --margin, --timeout and --quiet are for exec",
+                           o->command);
 
     struct {
         const char *flag, *text;
@@ -308,6 +325,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"--duration", duration, &o->duration_ms},
         {"--grace", grace, &o->grace_ms},
         {"--kill-after", kill_after, &o->kill_after_ms},
+        {"--margin", margin, &o->margin_ms},
         {"--timeout", timeout, &o->timeout_ms},
         {"--request-timeout", request_timeout, &o->request_timeout_ms},
     };
@@ -319,6 +337,19 @@ static int parse_args(int argc, char **argv, cli_opts *o)
                     durations[k].flag, durations[k].text);
             return CLI_EXIT_USAGE;
         }
+    }
+    /* Durations not given are still -1: exec's defaults depend on each other. */
+    if (is_exec) {
+        char why[400];
+        if (!cli_exec_plan(o, why, sizeof why))
+            return usage_error("exec: %s", why);
+    } else {
+        if (o->duration_ms < 0)
+            o->duration_ms = 30000;
+        if (o->grace_ms < 0)
+            o->grace_ms = 1000;
+        if (o->request_timeout_ms < 0)
+            o->request_timeout_ms = 10000;
     }
     /* The library checks these too; checking here makes them usage errors. */
     if (o->duration_ms < 1000)
@@ -347,11 +378,13 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 int main(int argc, char **argv)
 {
     cli_opts o = {0};
-    o.duration_ms = 30000;
-    o.grace_ms = 1000;
-    o.kill_after_ms = 10000;
+    /* -1: not given; filled in by parse_args (exec's defaults differ). */
+    o.duration_ms = -1;
+    o.grace_ms = -1;
+    o.kill_after_ms = -1;
+    o.margin_ms = -1;
     o.timeout_ms = -1;
-    o.request_timeout_ms = 10000;
+    o.request_timeout_ms = -1;
     o.output = CLI_OUTPUT_TEXT;
 
     int rc = parse_args(argc, argv, &o);
