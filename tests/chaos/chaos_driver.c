@@ -482,13 +482,13 @@ static void reap_unexpected(void)
         int status;
         if (cpid[i] > 0 && waitpid(cpid[i], &status, WNOHANG) == cpid[i]) {
             cpid[i] = -1;
-            /* klease exec exits when it loses the lease, with CMD's status
-             * (0 or 128+N here), or with 3 when the server fails its first
-             * requests (it does not retry them): a supervisor restarts it.
-             * Anything else is klease's own failure. */
+            /* klease exec exits 124 when it stopped CMD because the lease
+             * was lost, CMD's status (0 or 128+N here) when CMD ended on
+             * its own, or 3 when the elector gave up: a supervisor restarts
+             * it. Anything else is klease's own failure. */
             if (exec_mode && WIFEXITED(status) &&
                 (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3 ||
-                 WEXITSTATUS(status) >= 128)) {
+                 WEXITSTATUS(status) == 124 || WEXITSTATUS(status) >= 128)) {
                 event("contender-%d exited with status %d; restart", i, WEXITSTATUS(status));
                 start_contender(i);
                 continue;

@@ -95,7 +95,7 @@ has err "klease: \[debug\] PATCH\|klease: \[debug\] GET"
 step "exec: status propagation"
 expect 9 "$K" exec st "${kc[@]}" --create --identity x -- sh -c 'echo from-cmd; exit 9'
 has out "from-cmd"
-has err "acquired lease default/st as x; starting: sh -c"
+has err "acquired lease default/st as x (fencing token 1); starting: sh -c"
 has err "released lease default/st"
 expect 143 "$K" exec st "${kc[@]}" --identity x -- sh -c 'kill -TERM $$'
 expect 127 "$K" exec st "${kc[@]}" --identity x -- /nonexistent/command
@@ -166,7 +166,8 @@ wait_exit "$other_pid" 5
 [ "$rc" = 42 ] || fail "second replica exit status $rc, want 42"
 
 step "exec: a lost lease stops the command (SIGTERM, then SIGKILL after --kill-after)"
-# The worker ignores SIGTERM, so only SIGKILL ends it: status 128+9.
+# The worker ignores SIGTERM, so only SIGKILL ends it (128+9); klease says so
+# and exits 124, the status for a lost lease.
 "$K" exec lost "${kc[@]}" --create --identity keeper --duration 6s --grace 4s --kill-after 1s \
     -- sh -c 'trap "" TERM; while :; do sleep 0.05; done' 2>"$tmp/lost.err" &
 lp=$!
@@ -186,7 +187,8 @@ done
 wait_for "$tmp/lost.err" "lost lease default/lost; stopping sh" 10
 wait_for "$tmp/lost.err" "sending SIGKILL" 5
 wait_exit "$lp" 5
-[ "$rc" = 137 ] || fail "lost lease: status $rc, want 137"
+[ "$rc" = 124 ] || fail "lost lease: status $rc, want 124 (stopped because the lease was lost)"
+grep -q "was killed by signal 9 (exit status 137)" "$tmp/lost.err" || fail "no SIGKILL status line"
 expect 0 "$K" get lost "${kc[@]}"
 has out "holder: *thief"
 

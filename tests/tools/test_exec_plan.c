@@ -77,7 +77,9 @@ static void test_schedules_that_cannot_keep_the_promise_are_refused_with_why(voi
         {15500, 15000, -1, -1, "--grace (15s) must be less than --duration (15s)"},
         {-1, 4000, 4000, -1, "--margin (4s) must be less than --grace (4s)"},
         {-1, -1, 3000, 2500, "--kill-after (2500ms) plus the 1s safety slack must fit"},
-        {2000, -1, -1, -1, "must fit in --margin (666ms)"},
+        {2000, -1, -1, 600,
+         "--kill-after (600ms) plus the 200ms safety slack must fit in "
+         "--margin (666ms)"},
         {500, -1, -1, -1, "--duration must be at least 1s"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -90,6 +92,22 @@ static void test_schedules_that_cannot_keep_the_promise_are_refused_with_why(voi
         assert_false(cli_exec_plan(&o, why, sizeof why));
         assert_non_null(strstr(why, bad[i].why));
     }
+}
+
+static void test_a_1s_lease_gets_a_schedule_with_a_tenth_of_it_as_slack(void **state)
+{
+    (void)state;
+    cli_opts o = none_given();
+    o.duration_ms = 1000;
+    char why[400] = "";
+    assert_true(cli_exec_plan(&o, why, sizeof why));
+    assert_int_equal(cli_exec_slack_ms(&o), 100);
+    assert_int_equal(o.grace_ms, 666);
+    assert_int_equal(o.margin_ms, 333);
+    assert_int_equal(o.kill_after_ms, 233);
+    int64_t deadline = 1000000 * MS;
+    int64_t term = cli_exec_term_at(&o, deadline);
+    assert_true(cli_exec_kill_at(&o, term, deadline) <= deadline - 100 * MS);
 }
 
 static void test_margin_zero_stops_at_the_deadline_and_keeps_kill_after(void **state)
@@ -125,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_sigkill_lands_before_the_deadline_by_the_safety_slack_or_more),
         cmocka_unit_test(test_defaults_follow_a_given_duration_and_margin),
         cmocka_unit_test(test_schedules_that_cannot_keep_the_promise_are_refused_with_why),
+        cmocka_unit_test(test_a_1s_lease_gets_a_schedule_with_a_tenth_of_it_as_slack),
         cmocka_unit_test(test_margin_zero_stops_at_the_deadline_and_keeps_kill_after),
         cmocka_unit_test(test_an_early_stop_keeps_the_same_latest_sigkill),
     };

@@ -20,6 +20,49 @@ int cli_exit_for(klease_status st)
 static int session_open(cli_session *s, const cli_opts *o, bool create_if_missing,
                         bool report_missing);
 
+/* Errors that may pass while we wait: the server is down, hangs, or is busy. */
+static bool passing(klease_status st)
+{
+    return st == KLEASE_ETIMEDOUT || st == KLEASE_ETRANSPORT || st == KLEASE_EHTTP ||
+           st == KLEASE_EPROTO || st == KLEASE_ECONFLICT;
+}
+
+int cli_session_try(cli_session *s, const cli_opts *o, bool create_if_missing, klease_status *st,
+                    klease_error *err)
+{
+    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+    memset(s, 0, sizeof *s);
+    co.kubeconfig = o->kubeconfig;
+    co.context = o->context;
+    co.request_timeout_ms = o->request_timeout_ms;
+    if (o->verbose > 0) {
+        co.log_fn = cli_log;
+        co.log_level = KLEASE_LOG_DEBUG;
+    }
+    *st = klease_client_new(&s->client, &co, err);
+    if (*st == KLEASE_OK) {
+        snprintf(s->ns, sizeof s->ns, "%s",
+                 o->ns != NULL ? o->ns : klease_client_namespace(s->client));
+        klease_manager_options mo = KLEASE_MANAGER_OPTIONS_INIT;
+        mo.create_if_missing = create_if_missing;
+        mo.field_manager = o->field_manager;
+        *st = klease_manager_init(&s->manager, s->client, s->ns, o->name, &mo, err);
+    }
+    if (*st == KLEASE_OK)
+        return CLI_EXIT_OK;
+    bool again = passing(*st);
+    if (!again) {
+        char what[512];
+        snprintf(what, sizeof what, "lease %s/%s", s->ns, o->name);
+        if (*st == KLEASE_ENOTFOUND)
+            cli_errorf("lease %s/%s not found (use --create to create it)", s->ns, o->name);
+        else
+            cli_report(s->manager == NULL && s->ns[0] == '\0' ? NULL : what, *st, err);
+    }
+    cli_session_close(s);
+    return again ? -1 : cli_exit_for(*st);
+}
+
 /* Opens a JSON object with the lease's namespace and name. */
 static void print_json_head(const char *ns, const char *name)
 {

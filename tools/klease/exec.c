@@ -49,7 +49,7 @@ typedef enum phase { WAITING, RUNNING, STOPPING } phase;
 typedef struct supervisor {
     const cli_opts *o;
     char ns[256];
-    char cmdline[256];
+    char cmdline[512];
     int notify[2];            /* the elector's callback -> the loop */
     _Atomic int final_status; /* KLEASE_OK until the elector stops on its own */
     klease_elector *elector;
@@ -61,6 +61,7 @@ typedef struct supervisor {
     int64_t term_at;   /* when the stop began */
     int64_t kill_at;   /* when SIGKILL is due */
     bool killed;       /* SIGKILL sent */
+    bool lost;         /* the stop was begun because the lease was lost or not renewed */
     int64_t wait_from; /* for --timeout */
     char last_holder[KLEASE_IDENTITY_MAX + 1];
     bool announced;
@@ -107,21 +108,6 @@ static void drain(int fd)
     unsigned char buf[64];
     while (read(fd, buf, sizeof buf) > 0) {
     }
-}
-
-/* The command for messages: its words joined by spaces, cut short if long. */
-static void format_cmdline(char *buf, size_t size, char **argv)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; argv[i] != NULL && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%s", i ? " " : "", argv[i]);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-    if (used >= size && size > 4)
-        memcpy(buf + size - 4, "...", 4);
 }
 
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -203,6 +189,13 @@ static void report_retrying(supervisor *s)
     s->last_status = st;
 }
 
+static int gave_up(supervisor *s)
+{
+    say(s, "gave up waiting for lease %s/%s after %lld ms", s->ns, s->o->name,
+        (long long)s->o->timeout_ms);
+    return s->o->conflict_exit >= 0 ? s->o->conflict_exit : CLI_EXIT_TIMEOUT;
+}
+
 /* Step 2 while waiting: start CMD once we lead with more than the margin
  * left. Returns an exit code, or -1 to go on; sets *wake. */
 static int step_waiting(supervisor *s, int stop_sig, int64_t now, int64_t *wake)
@@ -225,9 +218,17 @@ static int step_waiting(supervisor *s, int stop_sig, int64_t now, int64_t *wake)
     klease_elector_current(s->elector, &claim, &has);
     if (klease_elector_is_leader(s->elector) && has &&
         cli_exec_term_at(o, claim.deadline_mono_ns) > now) {
-        say(s, "acquired lease %s/%s as %s; starting: %s", s->ns, o->name, o->identity, s->cmdline);
+        say(s, "acquired lease %s/%s as %s (fencing token %lld); starting: %s", s->ns, o->name,
+            o->identity, (long long)claim.transitions, s->cmdline);
         int rc;
-        if (!cli_job_start(&s->job, o->cmd, &rc))
+        char **env = cli_env_new(s->ns, o->name, o->identity, &claim);
+        if (env == NULL) {
+            cli_errorf("cannot start %s: out of memory", o->cmd[0]);
+            return CLI_EXIT_CANNOT_EXEC;
+        }
+        bool started = cli_job_start(&s->job, o->cmd, env, &rc);
+        cli_env_free(env);
+        if (!started)
             return rc;
         s->deadline = claim.deadline_mono_ns;
         s->ph = RUNNING;
@@ -241,13 +242,12 @@ static int step_waiting(supervisor *s, int stop_sig, int64_t now, int64_t *wake)
     }
     report_retrying(s);
     *wake = now + 1000 * MS;
-    if (o->timeout_ms >= 0) {
+    /* --nonblock has taken the lease already (take_once): the elector is
+     * about to say so; the start-up wait below is the bound. */
+    if (o->timeout_ms >= 0 && !o->nonblock) {
         int64_t end = s->wait_from + o->timeout_ms * MS;
-        if (now >= end) {
-            say(s, "gave up waiting for lease %s/%s after %lld ms", s->ns, o->name,
-                (long long)o->timeout_ms);
-            return CLI_EXIT_TIMEOUT;
-        }
+        if (now >= end)
+            return gave_up(s);
         if (end < *wake)
             *wake = end;
     }
@@ -298,6 +298,7 @@ static void step_running(supervisor *s, int64_t now, int64_t *wake)
                  klease_strerror(fatal));
     else
         snprintf(why, sizeof why, "lost lease %s/%s", s->ns, o->name);
+    s->lost = true;
     begin_stop(s, now, why);
     *wake = s->killed ? now + 100 * MS : s->kill_at;
 }
@@ -335,11 +336,15 @@ static int reap(supervisor *s)
 static int supervise(supervisor *s)
 {
     s->ph = WAITING;
-    s->wait_from = cli_mono_ns();
     for (;;) {
         int stop_sig = take_signals(s);
         if (s->ph != WAITING) {
             int rc = reap(s);
+            if (rc >= 0 && s->lost) {
+                say(s, "exiting with status %d: %s was stopped because the lease was lost",
+                    CLI_EXIT_LOST, s->o->cmd[0]);
+                return CLI_EXIT_LOST;
+            }
             if (rc >= 0)
                 return rc;
         }
@@ -389,6 +394,71 @@ static klease_status spawn_elector(supervisor *s, const cli_session *session, kl
     return st;
 }
 
+/* Opens the session, waiting out a server that is down, hangs or fails:
+ * one line per kind of error, until --timeout (or a signal) ends the wait. */
+static int open_session(supervisor *s, cli_session *session)
+{
+    const cli_opts *o = s->o;
+    klease_status last = KLEASE_OK;
+    for (;;) {
+        klease_status st;
+        klease_error err;
+        int rc = cli_session_try(session, o, o->create, &st, &err);
+        if (rc >= 0)
+            return rc;
+        if (st != last || o->nonblock) {
+            char what[512];
+            snprintf(what, sizeof what, "lease %s/%s%s", session->ns, o->name,
+                     o->nonblock ? "" : " (retrying until it answers)");
+            cli_report(what, st, &err);
+        }
+        last = st;
+        if (o->nonblock)
+            return cli_exit_for(st);
+        int64_t now = cli_mono_ns(), wake = now + 1000 * MS;
+        snprintf(s->ns, sizeof s->ns, "%s", session->ns);
+        if (o->timeout_ms >= 0) {
+            int64_t end = s->wait_from + o->timeout_ms * MS;
+            if (now >= end)
+                return gave_up(s);
+            if (end < wake)
+                wake = end;
+        }
+        struct pollfd pfd = {signal_pipe[0], POLLIN, 0};
+        if (poll(&pfd, 1, poll_ms(wake - now, 1000)) > 0) {
+            int sig = take_signals(s);
+            if (sig != 0) {
+                say(s, "received %s while waiting for lease %s/%s; not starting %s", signame(sig),
+                    session->ns, o->name, o->cmd[0]);
+                return 128 + sig;
+            }
+        }
+    }
+}
+
+/* --nonblock: one claim now; if someone else holds the lease, exit at once
+ * (flock -n). Returns -1 when we hold it, else the exit code. */
+static int take_once(supervisor *s, const cli_session *session)
+{
+    const cli_opts *o = s->o;
+    klease_claim_params p = KLEASE_CLAIM_PARAMS_INIT;
+    p.lease_duration_ms = o->duration_ms;
+    p.renew_grace_ms = o->grace_ms;
+    klease_claim claim;
+    klease_error err;
+    klease_status st = klease_ensure_claimed(session->manager, o->identity, &p, &claim, &err);
+    if (st != KLEASE_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "claim %s/%s", s->ns, o->name);
+        cli_report(what, st, &err);
+        return cli_exit_for(st);
+    }
+    if (klease_claim_is_current_for(&claim, o->identity))
+        return -1;
+    say(s, "lease %s/%s is held by %s; not waiting (--nonblock)", s->ns, o->name, claim.holder);
+    return o->conflict_exit >= 0 ? o->conflict_exit : CLI_EXIT_NOT_HELD;
+}
+
 int cli_cmd_exec(const cli_opts *o)
 {
     supervisor s;
@@ -410,7 +480,7 @@ int cli_cmd_exec(const cli_opts *o)
     s.job.pgid = s.job.watchdog = -1;
     s.job.watchdog_fd = -1;
     atomic_init(&s.final_status, (int)KLEASE_OK);
-    format_cmdline(s.cmdline, sizeof s.cmdline, o->cmd);
+    cli_format_cmdline(s.cmdline, sizeof s.cmdline, o->cmd);
 
     if (!make_pipe(signal_pipe) || !make_pipe(s.notify)) {
         cli_errorf("pipe: %s", strerror(errno));
@@ -421,9 +491,15 @@ int cli_cmd_exec(const cli_opts *o)
     /* CMD's orphans become ours, so we can reap them and wait for them. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    if ((rc = cli_session_open(&session, o, o->create)) != CLI_EXIT_OK)
+    /* A typo in CMD must not take the lease from a replica that could run. */
+    if (!cli_cmd_check(o->cmd, &rc))
+        goto out;
+    s.wait_from = cli_mono_ns(); /* --timeout counts from here */
+    if ((rc = open_session(&s, &session)) != CLI_EXIT_OK)
         goto out;
     snprintf(s.ns, sizeof s.ns, "%s", session.ns);
+    if (o->nonblock && (rc = take_once(&s, &session)) >= 0)
+        goto out;
     say(&s, "waiting for lease %s/%s as %s", s.ns, o->name, o->identity);
     if (o->margin_ms == 0)
         say(&s, "--margin 0: CMD is stopped only when our claim has ended, so it may still run "

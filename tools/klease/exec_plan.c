@@ -43,6 +43,15 @@ static void fmt_ms(char *buf, size_t size, int64_t ms)
         snprintf(buf, size, "%lldms", (long long)ms);
 }
 
+int64_t cli_exec_slack_ms(const cli_opts *o)
+{
+    /* 1 s for the kill to land and the group to be reaped. A lease shorter
+     * than 3 s has no room for that in its margin (a third): a tenth of it
+     * then, so that `--duration 1s`, the minimum, still has a schedule. */
+    int64_t whole_ms = o->duration_ms / 1000 * 1000;
+    return whole_ms >= 3000 ? CLI_EXEC_SAFETY_SLACK_MS : whole_ms / 10;
+}
+
 /* The first default that applies: what was given (>= 0) wins. */
 static void fill_defaults(cli_opts *o, int64_t whole_ms)
 {
@@ -51,7 +60,7 @@ static void fill_defaults(cli_opts *o, int64_t whole_ms)
     if (o->margin_ms < 0)
         o->margin_ms = whole_ms / 3;
     if (o->kill_after_ms < 0) {
-        int64_t room = o->margin_ms - CLI_EXEC_SAFETY_SLACK_MS;
+        int64_t room = o->margin_ms - cli_exec_slack_ms(o);
         if (o->margin_ms == 0)
             room = EXEC_KILL_AFTER_MAX_MS; /* no promise to keep: see cli_exec_plan */
         o->kill_after_ms = room < 0                        ? 0
@@ -98,13 +107,15 @@ bool cli_exec_plan(cli_opts *o, char *why, size_t size)
                  c, a);
         return false;
     }
-    if (o->margin_ms > 0 && o->kill_after_ms + CLI_EXEC_SAFETY_SLACK_MS > o->margin_ms) {
+    if (o->margin_ms > 0 && o->kill_after_ms + cli_exec_slack_ms(o) > o->margin_ms) {
+        char d[32];
         fmt_ms(a, sizeof a, o->kill_after_ms);
+        fmt_ms(d, sizeof d, cli_exec_slack_ms(o));
         snprintf(why, size,
-                 "--kill-after (%s) plus the %ds safety slack must fit in --margin (%s): "
+                 "--kill-after (%s) plus the %s safety slack must fit in --margin (%s): "
                  "SIGKILL must land before our claim ends (lower --kill-after, or raise "
                  "--margin or --duration)",
-                 a, CLI_EXEC_SAFETY_SLACK_MS / 1000, c);
+                 a, d, c);
         return false;
     }
     return true;
@@ -120,7 +131,7 @@ int64_t cli_exec_kill_at(const cli_opts *o, int64_t term_ns, int64_t deadline_ns
     int64_t kill_ns = term_ns + o->kill_after_ms * MS;
     /* A stop that began early (the lease was taken from us) keeps the same
      * bound. With --margin 0 there is no bound to keep. */
-    int64_t latest = deadline_ns - CLI_EXEC_SAFETY_SLACK_MS * MS;
+    int64_t latest = deadline_ns - cli_exec_slack_ms(o) * MS;
     if (o->margin_ms > 0 && deadline_ns > 0 && kill_ns > latest)
         kill_ns = latest;
     return kill_ns;

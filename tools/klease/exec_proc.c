@@ -107,7 +107,7 @@ static pid_t start_watchdog(pid_t pgid, int *fd_out)
 }
 
 /* CMD's first process, from fork to exec. Only async-signal-safe calls. */
-static void child_main(char **argv, pid_t parent, int go_fd, int err_fd)
+static void child_main(char **argv, char **envp, pid_t parent, int go_fd, int err_fd)
 {
     setpgid(0, 0);
     set_dispositions(SIG_DFL);
@@ -130,7 +130,7 @@ static void child_main(char **argv, pid_t parent, int go_fd, int err_fd)
     if (n != 1)
         _exit(CLI_EXIT_CANNOT_EXEC);
     close_all_but(3, err_fd); /* err_fd is close-on-exec: gone once exec succeeds */
-    execvp(argv[0], argv);
+    execvpe(argv[0], argv, envp);
     int e = errno;
     ssize_t r = write(err_fd, &e, sizeof e);
     (void)r;
@@ -158,7 +158,7 @@ static void close_pair(int p[2])
     }
 }
 
-bool cli_job_start(cli_job *j, char **argv, int *exit_code)
+bool cli_job_start(cli_job *j, char **argv, char **envp, int *exit_code)
 {
     int ep[2] = {-1, -1}, go[2] = {-1, -1};
     struct rlimit rl;
@@ -178,7 +178,7 @@ bool cli_job_start(cli_job *j, char **argv, int *exit_code)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child_main(argv, parent, go[0], ep[1]);
+        child_main(argv, envp, parent, go[0], ep[1]);
     int e = errno;
     close(go[0]);
     close(ep[1]);
