@@ -32,7 +32,8 @@ expect 2 "$K" get
 expect 2 "$K" get demo --bogus
 expect 2 "$K" get demo extra-arg
 expect 2 "$K" get demo --namespace
-expect 2 "$K" get demo -o yaml
+expect 2 "$K" get demo -o xml
+expect 2 "$K" claim demo -o yaml # yaml and wide are for get
 expect 2 "$K" claim demo --duration 12parsecs
 expect 2 "$K" claim demo --duration ''
 expect 2 "$K" claim demo --duration -5s

@@ -89,6 +89,27 @@ expect 0 "$K" -nteam get g --kubeconfig="$KC"
 expect 0 "$K" claim g -n team "${kc[@]}" --identity a --duration 1s
 has out "holder: *a (you)"
 
+step "get -o yaml|wide, get --watch prints a line per change"
+expect 0 "$K" get g -n team "${kc[@]}" --identity a -o yaml
+has out '^holder: "a"$'
+has out '^transitions: 1$'
+expect 0 "$K" get g -n team "${kc[@]}" -o wide
+has out "^NAMESPACE  *NAME  *HOLDER  *TIME-LEFT  *TRANSITIONS"
+has out "^team  *g  *a  "
+"$K" get w "${kc[@]}" --create --watch >"$tmp/watch.out" 2>"$tmp/watch.err" &
+wp=$!
+pids+=($wp)
+wait_for "$tmp/watch.out" "^default  *w  *<none>" 10
+expect 0 "$K" claim w "${kc[@]}" --identity watcher-test
+wait_for "$tmp/watch.out" "^default  *w  *watcher-test  " 10
+expect 0 "$K" vacate w "${kc[@]}" --identity watcher-test
+wait_for "$tmp/watch.out" "^default  *w  *<none>  *-  *1 " 10
+kill -0 "$wp" 2>/dev/null || fail "get --watch exited by itself"
+kill -TERM "$wp" # (SIGINT is ignored by a background job of a script)
+wait_exit "$wp" 5
+[ "$(grep -c '^NAMESPACE' "$tmp/watch.out")" = 1 ] || fail "--watch repeated its header"
+[ "$(grep -c '^default' "$tmp/watch.out")" = 3 ] || fail "--watch: not one line per change"
+
 step "exec -c runs a shell string; the state line keeps its quoting; CMD's environment"
 expect 3 "$K" exec env "${kc[@]}" --create --identity me -c \
     'echo "lease=$KLEASE_LEASE ns=$KLEASE_NAMESPACE name=$KLEASE_NAME id=$KLEASE_IDENTITY token=$KLEASE_FENCING_TOKEN"; exit 3'

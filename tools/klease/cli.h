@@ -26,7 +26,12 @@ enum {
     CLI_EXIT_NO_COMMAND = 127,  /* exec: the command was not found */
 };
 
-typedef enum cli_output { CLI_OUTPUT_TEXT, CLI_OUTPUT_JSON } cli_output;
+typedef enum cli_output {
+    CLI_OUTPUT_TEXT,
+    CLI_OUTPUT_JSON,
+    CLI_OUTPUT_YAML, /* get only */
+    CLI_OUTPUT_WIDE  /* get only: a table row, as kubectl's */
+} cli_output;
 
 /* Everything the command line says. Strings point into argv. */
 typedef struct cli_opts {
@@ -46,6 +51,7 @@ typedef struct cli_opts {
     int conflict_exit; /* exec: status when the lease is held; -1: 1 (--nonblock) or 7 */
     bool nonblock;     /* exec: try once (--nonblock, --timeout 0) */
     bool create;
+    bool watch; /* get: a line per change, until interrupted */
     bool quiet;
     int verbose; /* > 0: the library's log, debug and up, on stderr */
     cli_output output;
@@ -85,6 +91,7 @@ typedef enum cli_flag_id {
     CLI_F_NONBLOCK,
     CLI_F_CONFLICT_EXIT,
     CLI_F_SHELL,
+    CLI_F_WATCH,
     CLI_F_QUIET,
     CLI_F_VERBOSE,
     CLI_F_HELP,
@@ -196,6 +203,10 @@ void cli_report(const char *what, klease_status st, const klease_error *err);
 /* Prints a claim (NULL: unheld) as text or JSON on stdout. */
 void cli_print_claim(const cli_opts *o, const char *ns, const klease_claim *claim, bool held,
                      const char *verdict);
+/* One row of the wide table (NAMESPACE NAME HOLDER TIME-LEFT TRANSITIONS
+ * RESOURCE-VERSION EXPIRES), after the header if `header`. */
+void cli_print_claim_row(const char *ns, const char *name, const klease_claim *claim, bool held,
+                         bool header);
 /* Copies `s` into `out` (`size` bytes, cut at a whole escape) for a
  * terminal: control characters (C0, DEL, C1), invalid UTF-8, bidirectional
  * overrides and backslashes become \xNN, \uNNNN or \\, so text from the

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int cli_exit_for(klease_status st)
 {
@@ -144,6 +145,55 @@ int cli_cmd_create(const cli_opts *o)
     return CLI_EXIT_OK;
 }
 
+/* What makes a change worth a line: the holder, the transitions, the
+ * resourceVersion (every renewal), not the time left. */
+static bool same_claim(const klease_claim *a, bool a_has, const klease_claim *b, bool b_has)
+{
+    return a_has == b_has && strcmp(a->holder, b->holder) == 0 &&
+           a->transitions == b->transitions &&
+           strcmp(a->resource_version, b->resource_version) == 0;
+}
+
+/* get --watch: reads the lease about once a second and prints it again
+ * when it changed (a table row for text and wide, an object per line for
+ * JSON, a document each for YAML), until interrupted. An error is said once
+ * per kind and the watch goes on. */
+__attribute__((noreturn)) static void watch(cli_session *s, const cli_opts *o, klease_claim last,
+                                            bool last_has)
+{
+    cli_opts shown = *o;
+    if (shown.output == CLI_OUTPUT_TEXT)
+        shown.output = CLI_OUTPUT_WIDE;
+    klease_status last_st = KLEASE_OK;
+    for (;;) {
+        fflush(stdout);
+        struct timespec second = {1, 0};
+        nanosleep(&second, NULL);
+        klease_claim claim;
+        bool has = false;
+        klease_error err;
+        klease_status st = klease_sync(s->manager, &claim, &has, &err);
+        if (st != KLEASE_OK) {
+            if (st != last_st)
+                cli_report("watch (retrying)", st, &err);
+            last_st = st;
+            continue;
+        }
+        last_st = st;
+        if (same_claim(&claim, has, &last, last_has))
+            continue;
+        if (shown.output == CLI_OUTPUT_WIDE)
+            cli_print_claim_row(s->ns, o->name, &claim, has, false);
+        else {
+            if (shown.output == CLI_OUTPUT_YAML)
+                printf("---\n");
+            cli_print_claim(&shown, s->ns, &claim, has, NULL);
+        }
+        last = claim;
+        last_has = has;
+    }
+}
+
 int cli_cmd_get(const cli_opts *o)
 {
     cli_session s;
@@ -154,9 +204,19 @@ int cli_cmd_get(const cli_opts *o)
     klease_claim claim;
     bool has = false;
     klease_claimed(s.manager, &claim, &has);
-    cli_print_claim(o, s.ns, &claim, has, NULL);
+    if (o->watch && o->output == CLI_OUTPUT_TEXT) {
+        cli_opts wide = *o;
+        wide.output = CLI_OUTPUT_WIDE;
+        cli_print_claim(&wide, s.ns, &claim, has, NULL);
+    } else {
+        if (o->watch && o->output == CLI_OUTPUT_YAML)
+            printf("---\n");
+        cli_print_claim(o, s.ns, &claim, has, NULL);
+    }
+    if (o->watch)
+        watch(&s, o, claim, has);
     cli_session_close(&s);
-    return CLI_EXIT_OK;
+    return rc;
 }
 
 int cli_cmd_claim(const cli_opts *o)

@@ -144,6 +144,62 @@ void cli_print_json_string(const char *s)
     putchar('"');
 }
 
+/* A double-quoted YAML scalar: JSON's escapes are YAML's, and DEL is not
+ * printable in YAML either. */
+static void print_yaml_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+/* One field of a JSON object (comma-separated, in braces) or a YAML
+ * mapping (a line each); `str` NULL: a raw value (number, bool, null). */
+static void field(const cli_opts *o, bool *first, const char *key, const char *str, const char *raw)
+{
+    bool yaml = o->output == CLI_OUTPUT_YAML;
+    if (yaml)
+        printf("%s: ", key);
+    else
+        printf("%s\"%s\":", *first ? "{" : ",", key);
+    *first = false;
+    if (str == NULL)
+        fputs(raw, stdout);
+    else if (yaml)
+        print_yaml_string(str);
+    else
+        cli_print_json_string(str);
+    if (yaml)
+        putchar('\n');
+}
+
+void cli_print_claim_row(const char *ns, const char *name, const klease_claim *claim, bool held,
+                         bool header)
+{
+    char holder[4 * KLEASE_IDENTITY_MAX + 8] = "<none>", left[32] = "-", expiry[64] = "-";
+    char ns_shown[1024], name_shown[1024], rv[512];
+    if (header)
+        printf("%-16s %-24s %-32s %-10s %-11s %-16s %s\n", "NAMESPACE", "NAME", "HOLDER",
+               "TIME-LEFT", "TRANSITIONS", "RESOURCE-VERSION", "EXPIRES");
+    if (held) {
+        int64_t left_ms = (claim->deadline_mono_ns - cli_mono_ns()) / 1000000;
+        cli_format_duration(left, sizeof left, left_ms);
+        cli_format_wall(expiry, sizeof expiry, claim->expiry_wall_ns);
+        cli_escape(holder, sizeof holder, claim->holder);
+    }
+    printf("%-16s %-24s %-32s %-10s %-11lld %-16s %s\n", cli_escape(ns_shown, sizeof ns_shown, ns),
+           cli_escape(name_shown, sizeof name_shown, name), holder, left,
+           (long long)claim->transitions, cli_escape(rv, sizeof rv, claim->resource_version),
+           expiry);
+}
+
 void cli_print_claim(const cli_opts *o, const char *ns, const klease_claim *claim, bool held,
                      const char *verdict)
 {
@@ -158,33 +214,33 @@ void cli_print_claim(const cli_opts *o, const char *ns, const klease_claim *clai
         cli_format_duration(left, sizeof left, left_ms);
         mine = klease_claim_is_current_for(claim, o->identity);
     }
-    if (o->output == CLI_OUTPUT_JSON) {
-        printf("{\"namespace\":");
-        cli_print_json_string(ns);
-        printf(",\"name\":");
-        cli_print_json_string(o->name);
-        printf(",\"held\":%s,\"heldByMe\":%s,\"holder\":", held ? "true" : "false",
-               mine ? "true" : "false");
-        if (held)
-            cli_print_json_string(claim->holder);
-        else
-            printf("null");
+    if (o->output == CLI_OUTPUT_WIDE) {
+        cli_print_claim_row(ns, o->name, claim, held, true);
+        return;
+    }
+    if (o->output == CLI_OUTPUT_JSON || o->output == CLI_OUTPUT_YAML) {
+        bool first = true;
+        char num[32];
+        field(o, &first, "namespace", ns, NULL);
+        field(o, &first, "name", o->name, NULL);
+        field(o, &first, "held", NULL, held ? "true" : "false");
+        field(o, &first, "heldByMe", NULL, mine ? "true" : "false");
+        field(o, &first, "holder", held ? claim->holder : NULL, "null");
         if (held) {
-            printf(",\"holderTruncated\":%s,\"expiry\":",
-                   claim->holder_truncated ? "true" : "false");
-            cli_print_json_string(expiry);
-            printf(",\"timeLeftMs\":%lld", (long long)left_ms);
+            field(o, &first, "holderTruncated", NULL, claim->holder_truncated ? "true" : "false");
+            field(o, &first, "expiry", expiry, NULL);
+            snprintf(num, sizeof num, "%lld", (long long)left_ms);
+            field(o, &first, "timeLeftMs", NULL, num);
         }
         /* The version and transitions are known even when nobody holds it. */
-        printf(",\"transitions\":%lld,\"resourceVersion\":", (long long)claim->transitions);
-        cli_print_json_string(claim->resource_version);
-        printf(",\"identity\":");
-        cli_print_json_string(o->identity);
-        if (verdict != NULL) {
-            printf(",\"result\":");
-            cli_print_json_string(verdict);
-        }
-        printf("}\n");
+        snprintf(num, sizeof num, "%lld", (long long)claim->transitions);
+        field(o, &first, "transitions", NULL, num);
+        field(o, &first, "resourceVersion", claim->resource_version, NULL);
+        field(o, &first, "identity", o->identity, NULL);
+        if (verdict != NULL)
+            field(o, &first, "result", verdict, NULL);
+        if (o->output == CLI_OUTPUT_JSON)
+            printf("}\n");
         return;
     }
     /* Text is for a terminal: what the server sent is escaped. */

@@ -228,10 +228,16 @@ static int apply_values(const cli_command *c, const raw_args *raw, cli_opts *o)
                            "leaseDurationSeconds, an integer",
                            raw->value[CLI_F_DURATION]);
     const char *out = raw->value[CLI_F_OUTPUT];
+    bool get = c->bit == CLI_C_GET;
     if (out != NULL && strcmp(out, "json") == 0)
         o->output = CLI_OUTPUT_JSON;
+    else if (get && out != NULL && strcmp(out, "yaml") == 0)
+        o->output = CLI_OUTPUT_YAML;
+    else if (get && out != NULL && strcmp(out, "wide") == 0)
+        o->output = CLI_OUTPUT_WIDE;
     else if (out != NULL && strcmp(out, "text") != 0)
-        return usage_error(c, "--output must be text or json, not '%s'", out);
+        return usage_error(c, "--output must be text or json%s, not '%s'",
+                           get ? ", yaml or wide" : "", out);
     const char *e = raw->value[CLI_F_CONFLICT_EXIT];
     if (e != NULL && !parse_status(e, &o->conflict_exit))
         return usage_error(c, "--conflict-exit-code must be 0 to 255, not '%s'", e);
@@ -241,6 +247,7 @@ static int apply_values(const cli_command *c, const raw_args *raw, cli_opts *o)
     o->field_manager = raw->value[CLI_F_FIELD_MANAGER];
     o->create = raw->count[CLI_F_CREATE] > 0;
     o->quiet = raw->count[CLI_F_QUIET] > 0;
+    o->watch = raw->count[CLI_F_WATCH] > 0;
     o->nonblock = raw->count[CLI_F_NONBLOCK] > 0 || o->timeout_ms == 0;
     o->verbose = raw->count[CLI_F_VERBOSE];
     return -1;
