@@ -33,6 +33,7 @@ typedef struct lease_state {
     _Atomic long losses;         /* leading -> not leading */
     _Atomic long late;           /* renewals published after the old claim's deadline */
     _Atomic int64_t min_slack_ns;
+    bool lapsed; /* seen not leading by the main thread's sampling */
 } lease_state;
 
 static _Atomic bool measuring;
@@ -57,6 +58,17 @@ static void on_change(void *user, const klease_claim *claim, bool leading, kleas
         atomic_fetch_add(&ls->late, 1);
     if (slack < atomic_load(&ls->min_slack_ns))
         atomic_store(&ls->min_slack_ns, slack);
+}
+
+/* Copies `src` so it can go inside a JSON string as it is. */
+static void json_safe_copy(char *dst, size_t size, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] != '\0' && i + 1 < size; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[i] = ch == '"' || ch == '\\' || ch < 0x20 ? '\'' : (char)ch;
+    }
+    dst[i] = '\0';
 }
 
 static long peak_threads;
@@ -138,9 +150,7 @@ int main(int argc, char **argv)
         if (st != KLEASE_OK) {
             snprintf(spawn_error, sizeof spawn_error, "lease %d: %s: %s", n, klease_strerror(st),
                      err.message);
-            for (char *q = spawn_error; *q != '\0'; q++)
-                if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
-                    *q = '\''; /* it goes into a JSON string */
+            json_safe_copy(spawn_error, sizeof spawn_error, spawn_error);
             fprintf(stderr, "bench_scale: stopped at %d electors (%s)\n", n, spawn_error);
             break;
         }
@@ -167,11 +177,12 @@ int main(int argc, char **argv)
      * grace) at least K times. */
     bench_sim_counters k0, k1;
     bench_sim_counters_get(&sim, &k0);
-    uint64_t *r0 = calloc((size_t)n + 1, sizeof *r0);
+    uint64_t *r0 = calloc((size_t)n + 1, sizeof *r0), *e0 = calloc((size_t)n + 1, sizeof *e0);
     for (int i = 0; i < n; i++) {
         klease_manager_stats s;
         klease_manager_get_stats(m[i], &s);
         r0[i] = s.renewals;
+        e0[i] = s.errors;
     }
     long front_req0 = 0, front_h2_0 = 0;
     if (h2 != NULL)
@@ -181,11 +192,18 @@ int main(int argc, char **argv)
     int64_t sim_cpu0 = bench_proc_cpu_ns(sim.pid),
             front_cpu0 = h2 ? bench_proc_cpu_ns(front.pid) : 0;
     long lapses = 0, sim_threads_peak = 0;
+    char why[300] = ""; /* the first failing elector's status while not leading */
     while (bench_now_ns() - t0 < (int64_t)cycles * duration_s * 1000000000) {
         /* Once a second: sampling 10,000 leases every 100 ms would cost more
          * than what it measures. The main thread's CPU is left out below. */
-        for (int i = 0; i < n; i++)
-            lapses += !klease_elector_is_leader(e[i]);
+        for (int i = 0; i < n; i++) {
+            if (!klease_elector_is_leader(e[i])) {
+                lapses++;
+                ls[i].lapsed = true;
+                if (why[0] == '\0' && klease_elector_status(e[i], &err) != KLEASE_OK)
+                    json_safe_copy(why, sizeof why, err.message);
+            }
+        }
         sample_threads();
         long st = bench_threads(sim.pid);
         if (st > sim_threads_peak)
@@ -206,17 +224,19 @@ int main(int argc, char **argv)
         bench_front_requests(&front, &front_req1, &front_h2_1);
 
     uint64_t renewals = 0, errors = 0;
-    long losses = 0, late = 0, short_of_cycles = 0;
+    long losses = 0, late = 0, short_of_cycles = 0, leases_on_time = 0;
     int64_t min_slack = INT64_MAX;
     for (int i = 0; i < n; i++) {
         klease_manager_stats s;
         klease_manager_get_stats(m[i], &s);
         uint64_t r = s.renewals - r0[i];
         renewals += r;
-        errors += s.errors;
+        errors += s.errors - e0[i];
         short_of_cycles += r < (uint64_t)cycles;
         losses += atomic_load(&ls[i].losses);
         late += atomic_load(&ls[i].late);
+        leases_on_time += r >= (uint64_t)cycles && atomic_load(&ls[i].losses) == 0 &&
+                          atomic_load(&ls[i].late) == 0 && !ls[i].lapsed;
         if (atomic_load(&ls[i].min_slack_ns) < min_slack)
             min_slack = atomic_load(&ls[i].min_slack_ns);
     }
@@ -235,8 +255,10 @@ int main(int argc, char **argv)
         "\"leases\":%d,\"leases_requested\":%d,\"spawn_error\":\"%s\",\"lease_duration_s\":%d,"
         "\"cycles\":%d,\"protocol\":\"%s\",\"window_s\":%.1f,\"ramp_up_s\":%.2f,"
         "\"ramp_up_client_cpu_s\":%.2f,\"ramp_up_sim_cpu_s\":%.2f,\"held_after_ramp\":%d,"
-        "\"all_renewed_on_time\":%s,\"lapsed_samples\":%ld,\"losses\":%ld,\"late_renewals\":%ld,"
-        "\"leases_short_of_cycles\":%ld,\"min_slack_ms\":%.1f,\"renewals\":%llu,\"errors\":%llu,"
+        "\"all_renewed_on_time\":%s,\"percent_renewed_on_time\":%.2f,\"lapsed_samples\":%ld,"
+        "\"losses\":%ld,\"late_renewals\":%ld,"
+        "\"leases_short_of_cycles\":%ld,\"first_failure\":\"%s\",\"min_slack_ms\":%.1f,"
+        "\"renewals\":%llu,\"errors\":%llu,"
         "\"peak_threads\":%ld,\"peak_rss_mib\":%.1f,\"client_cpu_us_per_renewal\":%.1f,"
         "\"cpu_percent_of_one_core\":%.3f,\"sampling_cpu_ms\":%.1f,\"requests\":%ld,"
         "\"requests_per_renewal\":%.3f,\"connections_open\":%ld,\"backend_connections_open\":%ld,"
@@ -247,10 +269,11 @@ int main(int argc, char **argv)
         "\"target\":\"all on time, <= 4 threads, < 128 MiB, <= 50 us per renewal, 1 request "
         "per renewal\",\"met\":%s",
         n, want, spawn_error, duration_s, cycles, h2 != NULL ? "h2 via nghttpx" : "http/1.1",
-        wall_s, ramp_s, ramp_cpu_s, ramp_sim_cpu_s, held, on_time ? "true" : "false", lapses,
-        losses, late, short_of_cycles, min_slack == INT64_MAX ? -1.0 : (double)min_slack / 1e6,
-        (unsigned long long)renewals, (unsigned long long)errors, peak_threads, rss_peak_mib,
-        cpu_us_per_renewal, core_pct, (double)main_cpu / 1e6, requests, req_per_renewal, conns_open,
+        wall_s, ramp_s, ramp_cpu_s, ramp_sim_cpu_s, held, on_time ? "true" : "false",
+        100.0 * (double)leases_on_time / (double)want, lapses, losses, late, short_of_cycles, why,
+        min_slack == INT64_MAX ? -1.0 : (double)min_slack / 1e6, (unsigned long long)renewals,
+        (unsigned long long)errors, peak_threads, rss_peak_mib, cpu_us_per_renewal, core_pct,
+        (double)main_cpu / 1e6, requests, req_per_renewal, conns_open,
         h2 != NULL ? backend_conns_open : conns_open, k1.connections - k0.connections,
         k1.connections, renewals ? (double)sim_cpu / 1e3 / (double)renewals : 0,
         100.0 * (double)sim_cpu / 1e9 / wall_s, sim_threads_peak,
@@ -261,6 +284,7 @@ int main(int argc, char **argv)
         klease_manager_free(m[i]);
     }
     free(r0);
+    free(e0);
     free(m);
     free(e);
     free(ls);
