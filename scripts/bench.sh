@@ -61,8 +61,8 @@ machine() {
     cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//; s/"//g')
     kernel=$(uname -r)
     curlv=$(curl-config --version 2>/dev/null | awk '{print $2}')
-    printf '{"bench":"machine","date":"%s","cpus":%s,"cpu":"%s","memory_gib":%s,"kernel":"%s","compiler":"%s","libcurl":"%s","clocksource":"%s"}\n' \
-        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$cpu" \
+    printf '{"bench":"machine","date":"%s","loadavg_start":"%s","cpus":%s,"cpu":"%s","memory_gib":%s,"kernel":"%s","compiler":"%s","libcurl":"%s","clocksource":"%s"}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$cpu" \
         "$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" "$kernel" \
         "$(cc --version | head -n1)" "$curlv" \
         "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
@@ -122,6 +122,9 @@ footprint() {
     build-bench/bench/bench_scale "$sim" 100 5 "$proto_cycles" --name renew_100_leases_http1
     build-bench/bench/bench_scale "$sim" 100 5 "$proto_cycles" --h2 "$nghttpx" \
         --name renew_100_leases_h2
+    # Other work on the machine shows in every figure: say how busy it was.
+    printf '{"bench":"machine_end","date":"%s","loadavg":"%s"}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/latest.jsonl"
 
 if ((report)); then
