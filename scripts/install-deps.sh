@@ -13,8 +13,9 @@ packages=(
     libzstd-dev libbrotli-dev libidn2-dev zlib1g-dev
     # tests: unit tests, the API server simulator, sanitizers, fuzzing
     libcmocka-dev libmicrohttpd-dev libgnutls28-dev valgrind clang libclang-rt-14-dev
-    # the demo and benchmarks: certificates and the curl baseline
-    openssl curl ca-certificates procps
+    # the demo and benchmarks: certificates, the curl baseline, and nghttpx as
+    # the TLS + HTTP/2 front for the simulator (issue 17's h2 figures)
+    openssl curl ca-certificates procps nghttp2-proxy
 )
 
 missing=()
