@@ -15,7 +15,7 @@
 #include "core/alloc.h"
 #include "core/backoff.h"
 #include "core/error.h"
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "lease/claim.h"
 #include "lease/manager.h"
 

@@ -25,7 +25,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "lease/claim.h"
 
 #include <string.h>

@@ -2,8 +2,8 @@
 #ifndef KLEASE_LEASE_MANAGER_H
 #define KLEASE_LEASE_MANAGER_H
 
-#include "kube/client.h"
-#include "kube/http.h"
+#include "api/client.h"
+#include "http/http.h"
 #include "lease/codec.h"
 
 #include <pthread.h>

@@ -10,7 +10,7 @@
 #include "alloc_fail.h"
 
 #include "core/fake_clock.h"
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "kube_test_util.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
