@@ -1,8 +1,8 @@
 /* Kubernetes connection settings: where the API server is and who we are,
  * resolved from kubeconfig files (client-go's rules) or in-cluster config.
- * The transport (http/http.c) consumes a klease__kube_config; credentials
- * that change over time (token files, exec plugins) are served by
- * config/credentials.h. */
+ * The libcurl transport (http/http_curl.c) consumes a klease__kube_config;
+ * credentials that change over time (token files, exec plugins) are served
+ * by config/credentials.h. */
 #ifndef KLEASE_CONFIG_CONFIG_H
 #define KLEASE_CONFIG_CONFIG_H
 

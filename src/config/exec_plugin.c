@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#ifdef KLEASE_TEST_SEAMS
 #include <stdatomic.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +25,25 @@
 
 extern char **environ;
 
+#ifdef KLEASE_TEST_SEAMS
+/* Test seam (klease_internal only): tests shorten the plugin time limit. */
 static atomic_int_fast64_t timeout_ms = KLEASE__EXEC_TIMEOUT_MS_DEFAULT;
 
 void klease__exec_plugin_set_timeout_ms(int64_t ms)
 {
     atomic_store(&timeout_ms, ms > 0 ? ms : KLEASE__EXEC_TIMEOUT_MS_DEFAULT);
 }
+
+static int64_t plugin_timeout_ms(void)
+{
+    return atomic_load(&timeout_ms);
+}
+#else
+static int64_t plugin_timeout_ms(void)
+{
+    return KLEASE__EXEC_TIMEOUT_MS_DEFAULT;
+}
+#endif
 
 /* What the child did, gathered by run_child. */
 typedef struct child_run {
@@ -224,7 +239,7 @@ static void run_child(const char *exe, char **argv, char **envp, const klease__b
 {
     const klease__clock *clk = klease__clock_system();
     int64_t deadline =
-        klease__add_sat(klease__mono_ns(clk), klease__ms_to_ns(atomic_load(&timeout_ms)));
+        klease__add_sat(klease__mono_ns(clk), klease__ms_to_ns(plugin_timeout_ms()));
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -400,7 +415,7 @@ klease_status klease__exec_plugin_run(const klease__exec_config *x, const char *
     } else if (r->timed_out) {
         st =
             plugin_fail(err, x, r, "killed after %lld ms (the plugin time limit) without finishing",
-                        (long long)atomic_load(&timeout_ms));
+                        (long long)plugin_timeout_ms());
     } else if (r->too_much) {
         st = plugin_fail(err, x, r, "killed for printing more than %zu bytes",
                          KLEASE__EXEC_MAX_STDOUT);

@@ -33,9 +33,11 @@ typedef struct klease__exec_result {
 
 void klease__exec_result_clear(klease__exec_result *r);
 
-/* Test hook: sets the process-wide plugin timeout; ms <= 0 restores the
- * default. Atomic. */
+#ifdef KLEASE_TEST_SEAMS
+/* Test seam, only in klease_internal (built with KLEASE_TEST_SEAMS): sets
+ * the process-wide plugin timeout; ms <= 0 restores the default. Atomic. */
 void klease__exec_plugin_set_timeout_ms(int64_t ms);
+#endif
 
 /* A deep copy, or NULL when out of memory (or x is NULL). */
 klease__exec_config *klease__exec_config_dup(const klease__exec_config *x);
