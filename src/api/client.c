@@ -3,6 +3,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "config/config.h"
 #include "http/http_curl.h"
 
 #include <string.h>

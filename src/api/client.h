@@ -5,7 +5,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "config/config.h"
+#include "config/kube_config.h"
 #include "config/credentials.h"
 #include "http/http.h"
 

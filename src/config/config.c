@@ -8,8 +8,8 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "config/config_internal.h"
-#include "config/exec_plugin.h"
+#include "config/exec_credential.h"
+#include "config/incluster.h"
 #include "config/file.h"
 #include "config/kubeconfig.h"
 
@@ -141,72 +141,6 @@ static const void *find(const loaded *ld, const char *name, size_t which,
     return NULL;
 }
 
-void klease__kube_config_free(klease__kube_config *cfg)
-{
-    if (cfg == NULL)
-        return;
-    klease__free(cfg->server);
-    klease__free(cfg->tls_server_name);
-    klease__free(cfg->proxy_url);
-    klease__free(cfg->ca_pem);
-    klease__free(cfg->client_cert_pem);
-    klease__free(cfg->client_key_pem);
-    klease__free(cfg->token);
-    klease__free(cfg->token_file);
-    klease__free(cfg->username);
-    klease__free(cfg->password);
-    klease__exec_config_free(cfg->exec);
-    klease__free(cfg->ns);
-    klease__free(cfg->source);
-    klease__free(cfg);
-}
-
-const char *klease__credential_text_problem(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\r' || c == '\n')
-            return "contains a line break (CR or LF), which would add HTTP headers";
-        if (c < 0x20 || c == 0x7f)
-            return "contains a control character";
-    }
-    return NULL;
-}
-
-/* Where the user info of `url` is: [*start, *start + *len) ends with its
- * '@'. False when there is none. A URL without a scheme ("host:port", which
- * client-go reads as https) has its authority at the start. */
-static bool find_userinfo(const char *url, size_t *start, size_t *len)
-{
-    const char *sep = strstr(url, "://");
-    const char *auth = sep != NULL ? sep + 3 : url;
-    size_t auth_len = strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (const char *p = auth; p < auth + auth_len; p++) {
-        if (*p == '@')
-            at = p; /* the last one: a password may contain '@' unescaped */
-    }
-    if (at == NULL)
-        return false;
-    *start = (size_t)(auth - url);
-    *len = (size_t)(at + 1 - auth);
-    return true;
-}
-
-char *klease__url_redact(const char *url, char *out, size_t size)
-{
-    size_t start = 0, len = 0;
-    if (size == 0)
-        return out;
-    if (url == NULL)
-        url = "";
-    if (!find_userinfo(url, &start, &len))
-        snprintf(out, size, "%s", url);
-    else
-        snprintf(out, size, "%.*sredacted@%s", (int)start, url, url + start + len);
-    return out;
-}
-
 /* Checks a credential field of a user; NULL fields are unset. */
 static klease_status check_credential(const char *where, const char *field, const char *s,
                                       klease_error *err)
@@ -295,7 +229,7 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
     /* The transport never sends user info from the URL, so it is dropped
      * here, where it cannot reach a log line, an error or the exec plugin. */
     size_t ui_start = 0, ui_len = 0;
-    if (find_userinfo(cfg->server, &ui_start, &ui_len)) {
+    if (klease__url_userinfo(cfg->server, &ui_start, &ui_len)) {
         memmove(cfg->server + ui_start, cfg->server + ui_start + ui_len,
                 strlen(cfg->server + ui_start + ui_len) + 1);
         klease__log(log, KLEASE_LOG_WARN,

@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "config/exec_credential.h"
 #include "config/exec_plugin.h"
 #include "config/file.h"
 

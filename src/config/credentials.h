@@ -6,7 +6,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "config/config.h"
+#include "config/kube_config.h"
 #include "core/budget.h"
 
 #include <stdint.h>

@@ -1,6 +1,6 @@
-/* The data side of exec plugins: the plugin's configuration, the
- * KUBERNETES_EXEC_INFO request we hand it and the ExecCredential it prints. */
-#include "config/exec_plugin.h"
+/* The data side of exec plugins: the KUBERNETES_EXEC_INFO request we hand
+ * a plugin and the ExecCredential it prints. */
+#include "config/exec_credential.h"
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -19,61 +19,6 @@ void klease__exec_result_clear(klease__exec_result *r)
     klease__free(r->cert_pem);
     klease__free(r->key_pem);
     *r = (klease__exec_result){.expiry_ns = INT64_MAX};
-}
-
-static void free_list(char **list)
-{
-    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
-        klease__free(list[i]);
-    klease__free(list);
-}
-
-void klease__exec_config_free(klease__exec_config *x)
-{
-    if (x == NULL)
-        return;
-    klease__free(x->command);
-    free_list(x->args);
-    free_list(x->env);
-    klease__free(x->api_version);
-    klease__free(x->install_hint);
-    klease__free(x);
-}
-
-static char **dup_list(char *const *list)
-{
-    size_t n = 0;
-    while (list != NULL && list[n] != NULL)
-        n++;
-    char **copy = klease__calloc(n + 1, sizeof *copy);
-    if (copy == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if ((copy[i] = klease__strdup(list[i])) == NULL) {
-            free_list(copy);
-            return NULL;
-        }
-    }
-    return copy;
-}
-
-klease__exec_config *klease__exec_config_dup(const klease__exec_config *x)
-{
-    if (x == NULL)
-        return NULL;
-    klease__exec_config *c = klease__calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->provide_cluster_info = x->provide_cluster_info;
-    c->interactive_mode = x->interactive_mode;
-    if ((c->command = klease__strdup(x->command)) == NULL ||
-        (c->args = dup_list(x->args)) == NULL || (c->env = dup_list(x->env)) == NULL ||
-        (x->api_version != NULL && (c->api_version = klease__strdup(x->api_version)) == NULL) ||
-        (x->install_hint != NULL && (c->install_hint = klease__strdup(x->install_hint)) == NULL)) {
-        klease__exec_config_free(c);
-        return NULL;
-    }
-    return c;
 }
 
 /* cJSON allocates with the host's allocator, which the library must not

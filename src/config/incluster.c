@@ -3,7 +3,7 @@
  * rest.InClusterConfig and its namespace lookup). */
 #include "core/alloc.h"
 #include "core/error.h"
-#include "config/config_internal.h"
+#include "config/incluster.h"
 #include "config/file.h"
 
 #include <ctype.h>

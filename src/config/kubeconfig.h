@@ -4,7 +4,7 @@
 #ifndef KLEASE_CONFIG_KUBECONFIG_H
 #define KLEASE_CONFIG_KUBECONFIG_H
 
-#include "config/config.h"
+#include "config/kube_config.h"
 #include "config/yaml_json.h"
 
 #include <stdbool.h>

@@ -7,7 +7,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "config/base64.h"
-#include "config/exec_plugin.h"
+#include "config/exec_credential.h"
 #include "config/yaml_json.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #define KLEASE_HTTP_HTTP_CURL_H
 
 #include "core/log.h"
-#include "config/config.h"
+#include "config/kube_config.h"
 #include "config/credentials.h"
 #include "http/http.h"
 

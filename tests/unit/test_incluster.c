@@ -3,7 +3,7 @@
 
 #include "core/alloc.h"
 #include "config/config.h"
-#include "config/config_internal.h"
+#include "config/incluster.h"
 #include "config/credentials.h"
 #include "kube_test_util.h"
 

@@ -1,13 +1,13 @@
-/* Pieces of config/config.c shared with config/incluster.c. */
-#ifndef KLEASE_CONFIG_CONFIG_INTERNAL_H
-#define KLEASE_CONFIG_CONFIG_INTERNAL_H
+/* In-cluster configuration: the service account's token, CA and namespace
+ * and $KUBERNETES_SERVICE_HOST/PORT. Owned by config/incluster.c; the
+ * resolver in config/config.c falls back to it. */
+#ifndef KLEASE_CONFIG_INCLUSTER_H
+#define KLEASE_CONFIG_INCLUSTER_H
 
-#include "config/config.h"
+#include "config/kube_config.h"
+#include "core/log.h"
 
 #define KLEASE__INCLUSTER_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
-
-/* Largest certificate file read (CA bundles reach a few hundred KiB). */
-#define KLEASE__PEM_FILE_MAX ((size_t)8 << 20)
 
 /* True when in-cluster config can be tried: client-go's Possible(), i.e.
  * KUBERNETES_SERVICE_HOST and _PORT are set and `dir`/token is a file. */
