@@ -12,6 +12,7 @@
 #include "core/fake_clock.h"
 #include "api/watch.h"
 #include "kube_test_util.h"
+#include "api/client.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
 #include "scripted_transport.h"
