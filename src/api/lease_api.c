@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "api/status.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,8 +58,7 @@ klease_status klease__lease_validate_names(const char *ns, const char *name, kle
     return KLEASE_OK;
 }
 
-/* Builds "<collection>[/name][?query]" into a fresh string. */
-static char *lease_path(const char *ns, const char *name, const char *query)
+char *klease__lease_path(const char *ns, const char *name, const char *query)
 {
     size_t n = sizeof LEASES_PATH + strlen(ns) + (name ? strlen(name) + 1 : 0) +
                (query ? strlen(query) + 1 : 0);
@@ -82,11 +80,11 @@ static klease_status field_manager_query(char *buf, size_t size, const char *fie
     buf[0] = '\0';
     if (field_manager == NULL)
         return KLEASE_OK;
-    char *escaped = curl_easy_escape(NULL, field_manager, 0);
+    char *escaped = klease__http_query_escape(field_manager);
     if (escaped == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     int n = snprintf(buf, size, "fieldManager=%s%s", escaped, force ? "&force=true" : "");
-    curl_free(escaped);
+    klease__free(escaped);
     if (n < 0 || (size_t)n >= size)
         return klease__fail(err, KLEASE_EINVAL, "field manager \"%.128s\" is too long",
                             field_manager);
@@ -110,7 +108,7 @@ static klease_status call(klease_client *c, const char *method, const char *ns, 
                             "%s lease %s/%s: no time left (under 1 ms) for the call", method, ns,
                             name);
     /* POST goes to the collection; the name travels in the body. */
-    char *path = lease_path(ns, strcmp(method, "POST") == 0 ? NULL : name, query);
+    char *path = klease__lease_path(ns, strcmp(method, "POST") == 0 ? NULL : name, query);
     if (path == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     klease__http_request req = {

@@ -26,6 +26,12 @@ typedef struct klease__call {
  * [a-z0-9.-], so they need no escaping in a path. */
 klease_status klease__lease_validate_names(const char *ns, const char *name, klease_error *err);
 
+/* "/apis/coordination.k8s.io/v1/namespaces/<ns>/leases[/name][?query]" in a
+ * fresh string freed with klease__free (NULL: out of memory). `name` may be
+ * NULL for the collection; `query` (NULL or "" for none) is already escaped.
+ * The names must have passed klease__lease_validate_names. */
+char *klease__lease_path(const char *ns, const char *name, const char *query);
+
 klease_status klease__lease_get(klease_client *c, const char *ns, const char *name,
                                 const klease__call *call, klease__http_response *resp,
                                 klease_error *err);

@@ -7,7 +7,6 @@
 #include "api/lease_api.h"
 #include "api/status.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -178,17 +177,19 @@ klease_status klease__lease_watch(klease_client *c, const char *ns, const char *
 
     char *rv = NULL;
     if (resource_version != NULL && resource_version[0] != '\0' &&
-        (rv = curl_easy_escape(NULL, resource_version, 0)) == NULL)
+        (rv = klease__http_query_escape(resource_version)) == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    char path[1024];
-    int n = snprintf(path, sizeof path,
-                     "/apis/coordination.k8s.io/v1/namespaces/%s/leases?watch=1"
-                     "&fieldSelector=metadata.name%%3D%s&allowWatchBookmarks=true"
+    char query[1024];
+    int n = snprintf(query, sizeof query,
+                     "watch=1&fieldSelector=metadata.name%%3D%s&allowWatchBookmarks=true"
                      "&timeoutSeconds=%d%s%s",
-                     ns, name, timeout_s, rv ? "&resourceVersion=" : "", rv ? rv : "");
-    curl_free(rv);
-    if (n < 0 || (size_t)n >= sizeof path)
+                     name, timeout_s, rv ? "&resourceVersion=" : "", rv ? rv : "");
+    klease__free(rv);
+    if (n < 0 || (size_t)n >= sizeof query)
         return klease__fail(err, KLEASE_EINVAL, "watch: resourceVersion is too long");
+    char *path = klease__lease_path(ns, NULL, query);
+    if (path == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
 
     char what[400];
     snprintf(what, sizeof what, "WATCH lease %s/%s", ns, name);
@@ -212,5 +213,6 @@ klease_status klease__lease_watch(klease_client *c, const char *ns, const char *
     }
     klease__http_response_clear(&resp);
     klease__watch_parser_free(&w.parser);
+    klease__free(path);
     return st;
 }

@@ -1,4 +1,4 @@
-/* Transport-independent helpers: responses and Retry-After. */
+/* Transport-independent helpers: responses, query escaping and Retry-After. */
 #include "http/http.h"
 
 #include "core/alloc.h"
@@ -16,6 +16,14 @@ void klease__http_response_clear(klease__http_response *resp)
     resp->body_len = 0;
     resp->status = 0;
     resp->retry_after_ms = -1;
+}
+
+char *klease__http_query_escape(const char *s)
+{
+    char *escaped = curl_easy_escape(NULL, s, 0);
+    char *copy = klease__strdup(escaped);
+    curl_free(escaped);
+    return copy;
 }
 
 int64_t klease__retry_after_parse(const char *value, int64_t now_wall_s)

@@ -43,6 +43,12 @@ void klease__http_response_clear(klease__http_response *resp);
  * fuzzing. */
 int64_t klease__retry_after_parse(const char *value, int64_t now_wall_s);
 
+/* `s` percent-encoded for a URL query value (RFC 3986 unreserved characters
+ * kept), in a fresh string freed with klease__free; NULL when out of memory.
+ * The one place request paths are escaped, so callers above the transport
+ * need no libcurl. */
+char *klease__http_query_escape(const char *s);
+
 /* Receives body bytes of a streaming response. Return false to stop. */
 typedef bool (*klease__http_data_fn)(void *user, const char *data, size_t len);
 
