@@ -230,63 +230,53 @@ static int close_inherited(posix_spawn_file_actions_t *fa)
 #endif
 }
 
-/* Spawns the plugin and collects its output until it exits, a limit runs out
- * (its own or the call's), the call is cancelled or it prints too much; then
- * its whole process group is killed (a shell script's children would
- * otherwise keep running). */
-static void run_child(const char *exe, char **argv, char **envp, const klease__budget *b,
-                      child_run *r)
+/* Starts the plugin with fds 0-2 set up (stdin /dev/null, stdout and
+ * stderr to the write ends of the pipes), in its own process group, with
+ * the signals a host commonly ignores or blocks reset. Returns 0 with *pid
+ * set, or an errno value. */
+static int spawn_plugin(const char *exe, char **argv, char **envp, int out_w, int err_w, pid_t *pid)
 {
-    const klease__clock *clk = klease__clock_system();
-    int64_t deadline =
-        klease__add_sat(klease__mono_ns(clk), klease__ms_to_ns(plugin_timeout_ms()));
-    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    bool fa_ok = false, attr_ok = false;
-    pid_t pid = -1;
     sigset_t mask, defaults;
+    int e;
 
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-        r->spawn_errno = errno;
-        goto out;
-    }
-    /* Signals a host commonly ignores or blocks must not reach the plugin
-     * in that state: a plugin with SIGPIPE ignored, for example, behaves
-     * differently from one started by kubectl. */
+    /* A plugin with SIGPIPE ignored, for example, behaves differently from
+     * one started by kubectl. */
     sigemptyset(&mask);
     sigemptyset(&defaults);
     int reset[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
     for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
         sigaddset(&defaults, reset[i]);
-    if ((r->spawn_errno = posix_spawn_file_actions_init(&fa)) != 0)
-        goto out;
-    fa_ok = true;
-    if ((r->spawn_errno = posix_spawnattr_init(&attr)) != 0)
-        goto out;
-    attr_ok = true;
-    if ((r->spawn_errno = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
-        (r->spawn_errno = posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1)) ||
-        (r->spawn_errno = posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2)) ||
-        (r->spawn_errno = close_inherited(&fa)) ||
-        (r->spawn_errno = posix_spawnattr_setflags(
-             &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) ||
-        (r->spawn_errno = posix_spawnattr_setpgroup(&attr, 0)) ||
-        (r->spawn_errno = posix_spawnattr_setsigmask(&attr, &mask)) ||
-        (r->spawn_errno = posix_spawnattr_setsigdefault(&attr, &defaults)))
-        goto out;
-    if ((r->spawn_errno = posix_spawn(&pid, exe, &fa, &attr, argv, envp)) != 0) {
-        pid = -1;
-        goto out;
+    if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+        return e;
+    if ((e = posix_spawnattr_init(&attr)) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return e;
     }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    out_pipe[1] = err_pipe[1] = -1;
-    fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
-    fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+    if ((e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) == 0 &&
+        (e = posix_spawn_file_actions_adddup2(&fa, out_w, 1)) == 0 &&
+        (e = posix_spawn_file_actions_adddup2(&fa, err_w, 2)) == 0 &&
+        (e = close_inherited(&fa)) == 0 &&
+        (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                 POSIX_SPAWN_SETSIGDEF)) == 0 &&
+        (e = posix_spawnattr_setpgroup(&attr, 0)) == 0 &&
+        (e = posix_spawnattr_setsigmask(&attr, &mask)) == 0 &&
+        (e = posix_spawnattr_setsigdefault(&attr, &defaults)) == 0)
+        e = posix_spawn(pid, exe, &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    return e;
+}
 
-    struct pollfd fds[2] = {{.fd = out_pipe[0], .events = POLLIN},
-                            {.fd = err_pipe[0], .events = POLLIN}};
+/* Reads stdout and stderr until both close, the output is too much, or a
+ * time limit or cancel comes (`end` is the earlier of the two deadlines). */
+static void read_output(int out_r, int err_r, const klease__clock *clk, int64_t deadline,
+                        const klease__budget *b, child_run *r)
+{
+    fcntl(out_r, F_SETFL, O_NONBLOCK);
+    fcntl(err_r, F_SETFL, O_NONBLOCK);
+    struct pollfd fds[2] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN}};
     bool stop = false;
     int64_t end = b != NULL && b->deadline_ns < deadline ? b->deadline_ns : deadline;
     while (!stop && (fds[0].fd >= 0 || fds[1].fd >= 0)) {
@@ -307,22 +297,53 @@ static void run_child(const char *exe, char **argv, char **envp, const klease__b
             }
         }
     }
-    /* Output is closed; the plugin may still be running (or hung after
-     * closing stdout), so wait for it only until the deadline. */
+}
+
+/* Output is closed; the plugin may still be running (or hung after closing
+ * stdout), so wait for it only until the deadline. Returns the pid still to
+ * kill, or -1 when there is none. */
+static pid_t wait_exit(pid_t pid, const klease__clock *clk, int64_t deadline,
+                       const klease__budget *b, child_run *r)
+{
     while (!r->timed_out && !r->call_timed_out && !r->cancelled && !r->too_much && !r->nomem) {
         pid_t w = waitpid(pid, &r->wait_status, WNOHANG);
         if (w == pid) {
             r->waited = true;
-            pid = -1;
-            break;
+            return -1;
         }
-        if (w < 0 && errno != EINTR) {
-            pid = -1; /* ECHILD: the host reaps children itself (SIGCHLD ignored) */
-            break;
-        }
+        if (w < 0 && errno != EINTR)
+            return -1; /* ECHILD: the host reaps children itself (SIGCHLD ignored) */
         if (!out_of_time(clk, deadline, b, r))
             sleep_ms(5);
     }
+    return pid;
+}
+
+/* Spawns the plugin and collects its output until it exits, a limit runs out
+ * (its own or the call's), the call is cancelled or it prints too much; then
+ * its whole process group is killed (a shell script's children would
+ * otherwise keep running). */
+static void run_child(const char *exe, char **argv, char **envp, const klease__budget *b,
+                      child_run *r)
+{
+    const klease__clock *clk = klease__clock_system();
+    int64_t deadline = klease__add_sat(klease__mono_ns(clk), klease__ms_to_ns(plugin_timeout_ms()));
+    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    pid_t pid = -1;
+
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+        r->spawn_errno = errno;
+        goto out;
+    }
+    if ((r->spawn_errno = spawn_plugin(exe, argv, envp, out_pipe[1], err_pipe[1], &pid)) != 0) {
+        pid = -1;
+        goto out;
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    out_pipe[1] = err_pipe[1] = -1;
+    read_output(out_pipe[0], err_pipe[0], clk, deadline, b, r);
+    pid = wait_exit(pid, clk, deadline, b, r);
 out:
     if (pid > 0) {
         kill(-pid, SIGKILL);
@@ -336,10 +357,6 @@ out:
         if (err_pipe[i] >= 0)
             close(err_pipe[i]);
     }
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
-    if (attr_ok)
-        posix_spawnattr_destroy(&attr);
 }
 
 /* The first line(s) of stderr, flattened to one line for a message. */

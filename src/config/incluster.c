@@ -83,14 +83,54 @@ static klease_status read_namespace(klease__kube_config *cfg, const char *dir, k
     return cfg->ns != NULL ? KLEASE_OK : klease__fail(err, KLEASE_ENOMEM, "out of memory");
 }
 
+/* The token is read now so a missing volume fails early, and again on every
+ * request through token_file, since it rotates. */
+static klease_status check_token(const char *token_file, klease_error *err)
+{
+    char *token = NULL;
+    size_t len = 0;
+    klease_status st = KLEASE_OK;
+    int e = klease__file_read(token_file, (size_t)1 << 20, &token, &len, NULL);
+    if (e == ENOMEM)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    if (e != 0 || len == 0) {
+        st = klease__fail(err, KLEASE_ECONFIG, "in-cluster config: service-account token %s: %s",
+                          token_file, e != 0 ? klease__file_strerror(e) : "the file is empty");
+        goto out;
+    }
+    trim(token);
+    const char *why = klease__credential_text_problem(token, strlen(token));
+    if (why != NULL)
+        st = klease__fail(err, KLEASE_ECONFIG,
+                          "in-cluster config: service-account token %s: the token %s; refused",
+                          token_file, why);
+out:
+    klease__free(token);
+    return st;
+}
+
+/* client-go logs a missing or unreadable CA and carries on with the system
+ * trust store; so do we. */
+static klease_status read_ca(klease__kube_config *cfg, const char *dir, const klease__logger *log,
+                             klease_error *err)
+{
+    char *ca_path = join(dir, "ca.crt");
+    if (ca_path == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    int e = klease__file_read(ca_path, KLEASE__PEM_FILE_MAX, &cfg->ca_pem, &cfg->ca_pem_len, NULL);
+    if (e != 0 && e != ENOMEM)
+        klease__log(log, KLEASE_LOG_WARN,
+                    "in-cluster config: cannot read %s (%s); using the system trust store", ca_path,
+                    klease__file_strerror(e));
+    klease__free(ca_path);
+    return e == ENOMEM ? klease__fail(err, KLEASE_ENOMEM, "out of memory") : KLEASE_OK;
+}
+
 klease_status klease__incluster_load(klease__kube_config **out, const char *dir,
                                      const klease__logger *log, klease_error *err)
 {
     klease_status st = KLEASE_OK;
     klease__kube_config *cfg = NULL;
-    char *ca_path = NULL;
-    char *token = NULL;
-    size_t len = 0;
 
     if (dir == NULL)
         dir = KLEASE__INCLUSTER_DIR;
@@ -113,40 +153,11 @@ klease_status klease__incluster_load(klease__kube_config **out, const char *dir,
         goto nomem;
     snprintf(cfg->server, slen, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
 
-    /* The token is read now so a missing volume fails early, and again on
-     * every request through token_file, since it rotates. */
     if ((cfg->token_file = join(dir, "token")) == NULL)
         goto nomem;
-    int e = klease__file_read(cfg->token_file, (size_t)1 << 20, &token, &len, NULL);
-    if (e == ENOMEM)
-        goto nomem;
-    if (e != 0 || len == 0) {
-        st = klease__fail(err, KLEASE_ECONFIG, "in-cluster config: service-account token %s: %s",
-                          cfg->token_file, e != 0 ? klease__file_strerror(e) : "the file is empty");
-        goto out;
-    }
-    trim(token);
-    const char *why = klease__credential_text_problem(token, strlen(token));
-    if (why != NULL) {
-        st = klease__fail(err, KLEASE_ECONFIG,
-                          "in-cluster config: service-account token %s: the token %s; refused",
-                          cfg->token_file, why);
-        goto out;
-    }
-
-    /* client-go logs a missing or unreadable CA and carries on with the
-     * system trust store; so do we. */
-    if ((ca_path = join(dir, "ca.crt")) == NULL)
-        goto nomem;
-    e = klease__file_read(ca_path, KLEASE__PEM_FILE_MAX, &cfg->ca_pem, &cfg->ca_pem_len, NULL);
-    if (e == ENOMEM)
-        goto nomem;
-    if (e != 0)
-        klease__log(log, KLEASE_LOG_WARN,
-                    "in-cluster config: cannot read %s (%s); using the system trust store", ca_path,
-                    klease__file_strerror(e));
-
-    if ((st = read_namespace(cfg, dir, err)) != KLEASE_OK)
+    if ((st = check_token(cfg->token_file, err)) != KLEASE_OK ||
+        (st = read_ca(cfg, dir, log, err)) != KLEASE_OK ||
+        (st = read_namespace(cfg, dir, err)) != KLEASE_OK)
         goto out;
     size_t srclen = strlen(dir) + 32;
     if ((cfg->source = klease__malloc(srclen)) == NULL)
@@ -159,8 +170,6 @@ klease_status klease__incluster_load(klease__kube_config **out, const char *dir,
 nomem:
     st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
 out:
-    klease__free(token);
-    klease__free(ca_path);
     klease__kube_config_free(cfg);
     return st;
 }

@@ -343,6 +343,46 @@ static void *elector_main(void *arg)
 
 /* ------------------------------------------------------------------- API */
 
+/* The caller's options (NULL: the defaults) checked and completed into *o,
+ * with the leadership margin resolved into *margin_ms. */
+static klease_status resolve_options(const klease_elector_options *opts,
+                                     const klease_claim_params *params, klease_elector_options *o,
+                                     int64_t *margin_ms_out, klease_error *err)
+{
+    /* Fields a caller's older version does not have keep their defaults. */
+    *o = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
+    if (opts != NULL) {
+        if (opts->version < 1 || opts->version > KLEASE_ELECTOR_OPTIONS_VERSION)
+            return klease__fail(err, KLEASE_EINVAL,
+                                "klease_elector_options: unknown version %d (this library "
+                                "knows 1 to %d)",
+                                opts->version, KLEASE_ELECTOR_OPTIONS_VERSION);
+        memcpy(o, opts,
+               opts->version == 1 ? offsetof(klease_elector_options, margin_ms) : sizeof *o);
+        o->version = KLEASE_ELECTOR_OPTIONS_VERSION;
+    }
+    if (o->poll_interval_ms <= 0 || o->min_backoff_ms < 0 ||
+        o->max_backoff_ms < o->min_backoff_ms || o->vacate_timeout_ms < 0)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: poll interval must be positive, backoff "
+                            "0 <= min <= max, vacate timeout >= 0");
+    int64_t margin_ms =
+        o->margin_ms == KLEASE_MARGIN_AUTO ? params->renew_grace_ms / 2 : o->margin_ms;
+    if (margin_ms < 0)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: margin %lld ms must be at least 0 (or "
+                            "KLEASE_MARGIN_AUTO)",
+                            (long long)o->margin_ms);
+    if (margin_ms > 0 && margin_ms >= params->renew_grace_ms)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: margin %lld ms must be less than the renew "
+                            "grace (%lld ms): renewal starts at the grace and gives up at the "
+                            "margin",
+                            (long long)margin_ms, (long long)params->renew_grace_ms);
+    *margin_ms_out = margin_ms;
+    return KLEASE_OK;
+}
+
 klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *claimant,
                            const klease_claim_params *params, const klease_elector_options *opts,
                            klease_error *err)
@@ -356,37 +396,11 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
         return st;
     if ((st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
         return st;
-    /* Fields a caller's older version does not have keep their defaults. */
-    klease_elector_options o = KLEASE_ELECTOR_OPTIONS_INIT;
-    if (opts != NULL) {
-        if (opts->version < 1 || opts->version > KLEASE_ELECTOR_OPTIONS_VERSION)
-            return klease__fail(err, KLEASE_EINVAL,
-                                "klease_elector_options: unknown version %d (this library "
-                                "knows 1 to %d)",
-                                opts->version, KLEASE_ELECTOR_OPTIONS_VERSION);
-        memcpy(&o, opts,
-               opts->version == 1 ? offsetof(klease_elector_options, margin_ms) : sizeof o);
-        o.version = KLEASE_ELECTOR_OPTIONS_VERSION;
-    }
+    klease_elector_options o;
+    int64_t margin_ms = 0;
+    if ((st = resolve_options(opts, params, &o, &margin_ms, err)) != KLEASE_OK)
+        return st;
     opts = &o;
-    if (opts->poll_interval_ms <= 0 || opts->min_backoff_ms < 0 ||
-        opts->max_backoff_ms < opts->min_backoff_ms || opts->vacate_timeout_ms < 0)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "klease_elector_options: poll interval must be positive, backoff "
-                            "0 <= min <= max, vacate timeout >= 0");
-    int64_t margin_ms =
-        opts->margin_ms == KLEASE_MARGIN_AUTO ? params->renew_grace_ms / 2 : opts->margin_ms;
-    if (margin_ms < 0)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "klease_elector_options: margin %lld ms must be at least 0 (or "
-                            "KLEASE_MARGIN_AUTO)",
-                            (long long)opts->margin_ms);
-    if (margin_ms > 0 && margin_ms >= params->renew_grace_ms)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "klease_elector_options: margin %lld ms must be less than the renew "
-                            "grace (%lld ms): renewal starts at the grace and gives up at the "
-                            "margin",
-                            (long long)margin_ms, (long long)params->renew_grace_ms);
 
     klease_elector *e = klease__calloc(1, sizeof *e);
     if (e == NULL)
