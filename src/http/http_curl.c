@@ -52,46 +52,6 @@ static void share_unlock(CURL *h, curl_lock_data data, void *user)
 
 /* ------------------------------------------------------------- transfer */
 
-static bool buffer_append(transfer *x, const char *data, size_t n)
-{
-    if (x->len + n > x->t->max_body) {
-        x->too_big = true;
-        return false;
-    }
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap == 0 ? 1024 : x->cap;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        char *grown = klease__realloc(x->buf, cap);
-        if (grown == NULL)
-            return false;
-        x->buf = grown;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, data, n);
-    x->len += n;
-    x->buf[x->len] = '\0';
-    return true;
-}
-
-size_t klease__curl_on_write(char *data, size_t size, size_t nmemb, void *user)
-{
-    transfer *x = user;
-    size_t n = size * nmemb;
-    if (x->on_data != NULL) {
-        long code = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 200 && code < 300) {
-            if (!x->on_data(x->user, data, n)) {
-                x->stopped = true;
-                return CURL_WRITEFUNC_ERROR;
-            }
-            return n;
-        }
-    }
-    return buffer_append(x, data, n) ? n : CURL_WRITEFUNC_ERROR;
-}
-
 static void wake_multi(void *arg)
 {
     curl_multi_wakeup(arg);

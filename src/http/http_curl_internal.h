@@ -1,5 +1,6 @@
 /* What the libcurl transport's files share: the transport, one transfer,
- * and the steps that set a request's options (http/http_curl_options.c). */
+ * and the steps that set a request's options and its write callback. Owned
+ * by http/http_curl_options.c; http/http_curl.c runs the transfers. */
 #ifndef KLEASE_HTTP_HTTP_CURL_INTERNAL_H
 #define KLEASE_HTTP_HTTP_CURL_INTERNAL_H
 
@@ -45,9 +46,6 @@ typedef struct transfer {
     int64_t started_ns;
     char errbuf[CURL_ERROR_SIZE];
 } transfer;
-
-/* libcurl's write callback (http/http_curl.c). */
-size_t klease__curl_on_write(char *data, size_t size, size_t nmemb, void *user);
 
 /* Sets every option of one request on slot `s` (and, once per slot, the
  * options all requests share); every curl_easy_setopt is checked, and one

@@ -38,6 +38,48 @@ static klease_status refused(klease_error *err, const char *option, CURLcode rc)
             return refused(err, #opt, rc_);                                                        \
     } while (0)
 
+static bool buffer_append(transfer *x, const char *data, size_t n)
+{
+    if (x->len + n > x->t->max_body) {
+        x->too_big = true;
+        return false;
+    }
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap == 0 ? 1024 : x->cap;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        char *grown = klease__realloc(x->buf, cap);
+        if (grown == NULL)
+            return false;
+        x->buf = grown;
+        x->cap = cap;
+    }
+    memcpy(x->buf + x->len, data, n);
+    x->len += n;
+    x->buf[x->len] = '\0';
+    return true;
+}
+
+/* libcurl's write callback: body bytes to the stream callback (2xx of a
+ * stream) or into the transfer's buffer, up to the body cap. */
+static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
+{
+    transfer *x = user;
+    size_t n = size * nmemb;
+    if (x->on_data != NULL) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200 && code < 300) {
+            if (!x->on_data(x->user, data, n)) {
+                x->stopped = true;
+                return CURL_WRITEFUNC_ERROR;
+            }
+            return n;
+        }
+    }
+    return buffer_append(x, data, n) ? n : CURL_WRITEFUNC_ERROR;
+}
+
 /* The options every request on a slot shares, set once per slot rather than
  * after a curl_easy_reset() per request (measured: about 10-20% less client
  * CPU per renewal; see bench/bench_renew.c). */
@@ -52,7 +94,7 @@ static klease_status configure_slot(curl_transport *t, klease__slot *s, klease_e
     SETOPT(e, CURLOPT_SHARE, t->share);
     SETOPT(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    SETOPT(e, CURLOPT_WRITEFUNCTION, klease__curl_on_write);
+    SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     /* TLS 1.2 is the oldest version Kubernetes API servers accept. */
     SETOPT(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
