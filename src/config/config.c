@@ -205,16 +205,15 @@ static bool has_scheme(const char *url, const char *scheme)
            url[n + 3] != '\0' && url[n + 3] != '/';
 }
 
-static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_cluster *cl,
-                                  const klease__kubeconfig *kc, const klease__logger *log,
-                                  klease_error *err)
+/* cfg->server from the cluster's server: https:// added to a bare
+ * "host:port" (client-go's default), no trailing '/', no user info. */
+static klease_status fill_server(klease__kube_config *cfg, const klease__kc_cluster *cl,
+                                 const char *where, const klease__logger *log, klease_error *err)
 {
-    char where[320], shown[128];
-    snprintf(where, sizeof where, "kubeconfig %s: cluster \"%.64s\"", kc->origin, cl->name);
+    char shown[128];
     if (cl->server == NULL)
         return klease__fail(err, KLEASE_ECONFIG, "%s: server: missing", where);
     klease__url_redact(cl->server, shown, sizeof shown);
-    /* client-go defaults a bare "host:port" to https. */
     bool bare = strstr(cl->server, "://") == NULL;
     size_t len = strlen(cl->server) + (bare ? 8 : 0) + 1;
     if ((cfg->server = klease__malloc(len)) == NULL)
@@ -237,25 +236,44 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
                     "user's username and password)",
                     where, shown);
     }
+    return KLEASE_OK;
+}
 
-    if (cl->proxy_url != NULL && !has_scheme(cl->proxy_url, "http") &&
-        !has_scheme(cl->proxy_url, "https") && !has_scheme(cl->proxy_url, "socks5"))
+/* A proxy URL libcurl will take, with a scheme we support. */
+static klease_status check_proxy(const char *proxy_url, const char *where, klease_error *err)
+{
+    char shown[128];
+    if (proxy_url == NULL)
+        return KLEASE_OK;
+    if (!has_scheme(proxy_url, "http") && !has_scheme(proxy_url, "https") &&
+        !has_scheme(proxy_url, "socks5"))
         return klease__fail(err, KLEASE_ECONFIG,
                             "%s: proxy-url \"%s\": the scheme must be http, https or socks5", where,
-                            klease__url_redact(cl->proxy_url, shown, sizeof shown));
-    if (cl->proxy_url != NULL) {
-        /* libcurl quotes a proxy URL it cannot parse in its error message,
-         * user info and all: refuse such a URL here, where it is redacted. */
-        CURLU *u = curl_url();
-        if (u == NULL)
-            return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-        CURLUcode rc = curl_url_set(u, CURLUPART_URL, cl->proxy_url, CURLU_NON_SUPPORT_SCHEME);
-        curl_url_cleanup(u);
-        if (rc != CURLUE_OK)
-            return klease__fail(err, KLEASE_ECONFIG, "%s: proxy-url \"%s\": not a valid URL (%s)",
-                                where, klease__url_redact(cl->proxy_url, shown, sizeof shown),
-                                curl_url_strerror(rc));
-    }
+                            klease__url_redact(proxy_url, shown, sizeof shown));
+    /* libcurl quotes a proxy URL it cannot parse in its error message,
+     * user info and all: refuse such a URL here, where it is redacted. */
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, proxy_url, CURLU_NON_SUPPORT_SCHEME);
+    curl_url_cleanup(u);
+    if (rc != CURLUE_OK)
+        return klease__fail(err, KLEASE_ECONFIG, "%s: proxy-url \"%s\": not a valid URL (%s)",
+                            where, klease__url_redact(proxy_url, shown, sizeof shown),
+                            curl_url_strerror(rc));
+    return KLEASE_OK;
+}
+
+static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_cluster *cl,
+                                  const klease__kubeconfig *kc, const klease__logger *log,
+                                  klease_error *err)
+{
+    char where[320];
+    snprintf(where, sizeof where, "kubeconfig %s: cluster \"%.64s\"", kc->origin, cl->name);
+    klease_status st;
+    if ((st = fill_server(cfg, cl, where, log, err)) != KLEASE_OK ||
+        (st = check_proxy(cl->proxy_url, where, err)) != KLEASE_OK)
+        return st;
     if (!copy(&cfg->proxy_url, cl->proxy_url) || !copy(&cfg->tls_server_name, cl->tls_server_name))
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
 
@@ -264,8 +282,8 @@ static klease_status fill_cluster(klease__kube_config *cfg, const klease__kc_clu
                     "%s: certificate-authority-data and certificate-authority are both set; "
                     "using the data",
                     where);
-    klease_status st = data_or_file(cl->ca_data, cl->ca_data_len, cl->ca_file, &cfg->ca_pem,
-                                    &cfg->ca_pem_len, where, "certificate-authority", err);
+    st = data_or_file(cl->ca_data, cl->ca_data_len, cl->ca_file, &cfg->ca_pem, &cfg->ca_pem_len,
+                      where, "certificate-authority", err);
     if (st != KLEASE_OK)
         return st;
     if (cl->insecure_skip_tls_verify) {
