@@ -290,9 +290,12 @@ KLEASE_API klease_status klease_ensure_claimed(klease_manager *m, const char *cl
 
 /* Gives the lease up if `claimant` holds it: reads a fresh copy and, if it
  * still names `claimant` with a current claim, clears holder, times and
- * duration (leaseTransitions is kept). An expired claim is left as it is, as
- * the seed does. *vacated tells whether it wrote. On failure the cached claim is no
- * longer trusted, so the next ensure_claimed checks with the server. */
+ * duration (leaseTransitions is kept). A claim of ours that has already
+ * expired is left as it is, with no write and *vacated false: anyone may
+ * acquire an expired lease, so there is nothing left to give up (kubert's
+ * LeaseManager does the same). *vacated tells whether it wrote. On failure the
+ * cached claim is no longer trusted, so the next ensure_claimed checks with
+ * the server. */
 KLEASE_API klease_status klease_vacate(klease_manager *m, const char *claimant, bool *vacated,
                                        klease_error *err);
 

@@ -6,7 +6,7 @@
  * deleted at the end, pass or fail. */
 #include "cmocka_wrap.h"
 
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "kubert_scenarios.h"
 
 #include <stdio.h>

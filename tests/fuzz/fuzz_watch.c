@@ -4,8 +4,8 @@
  * and both must yield the same events and the same result: the parser may
  * not depend on where the network cuts the bytes. Each event is handled as
  * the elector does (objects decoded as Leases, ERROR objects as Status). */
-#include "kube/status.h"
-#include "kube/watch.h"
+#include "api/status.h"
+#include "api/watch.h"
 #include "lease/codec.h"
 
 #include <stdint.h>

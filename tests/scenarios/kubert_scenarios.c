@@ -4,7 +4,7 @@
 
 #include "cmocka_wrap.h"
 #include "core/clock.h"
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "lease/codec.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #include "scripted_transport.h"
 
 #include "core/clock.h"
-#include "kube/client.h"
+#include "api/client.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #define KLEASE_TEST_SCRIPTED_TRANSPORT_H
 
 #include "core/clock.h"
-#include "kube/http.h"
+#include "http/http.h"
 
 #include <stdbool.h>
 

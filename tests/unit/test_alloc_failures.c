@@ -10,8 +10,9 @@
 #include "alloc_fail.h"
 
 #include "core/fake_clock.h"
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "kube_test_util.h"
+#include "api/client.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
 #include "scripted_transport.h"

@@ -2,7 +2,7 @@
  * mapping of every real server error into klease_error. */
 #include "cmocka_wrap.h"
 
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "scripted_transport.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * call over the scripted transport (ERROR/410, clean end, cancellation). */
 #include "cmocka_wrap.h"
 
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "lease/codec.h"
 #include "scripted_transport.h"
 
