@@ -88,8 +88,8 @@ klease_status klease_client_new(klease_client **out, const klease_client_options
         settings.max_connections = opts->max_connections;
     if ((st = klease__curl_transport_new(&c->transport, c->cfg, &settings, err)) != KLEASE_OK)
         goto fail;
-    klease__log(&c->log, KLEASE_LOG_DEBUG, "client for %s (namespace %s) from %s",
-                c->cfg->server, c->ns, c->cfg->source ? c->cfg->source : "config");
+    klease__log(&c->log, KLEASE_LOG_DEBUG, "client for %s (namespace %s) from %s", c->cfg->server,
+                c->ns, c->cfg->source ? c->cfg->source : "config");
     *out = c;
     return KLEASE_OK;
 fail:

@@ -33,7 +33,8 @@ static const char *refined_reason(const cJSON *status, const char *reason)
     const cJSON *details = cJSON_GetObjectItemCaseSensitive(status, "details");
     const cJSON *causes = cJSON_GetObjectItemCaseSensitive(details, "causes");
     const cJSON *cause;
-    cJSON_ArrayForEach(cause, causes) {
+    cJSON_ArrayForEach(cause, causes)
+    {
         const char *r = string_field(cause, "reason");
         if (r != NULL && strcmp(r, "FieldManagerConflict") == 0)
             return r;

@@ -35,8 +35,8 @@ static klease_status parse_event(klease__watch_parser *p, const char *line, size
         const char *name;
         klease__watch_type type;
     } types[] = {
-        {"ADDED", KLEASE__WATCH_ADDED},       {"MODIFIED", KLEASE__WATCH_MODIFIED},
-        {"DELETED", KLEASE__WATCH_DELETED},   {"BOOKMARK", KLEASE__WATCH_BOOKMARK},
+        {"ADDED", KLEASE__WATCH_ADDED},     {"MODIFIED", KLEASE__WATCH_MODIFIED},
+        {"DELETED", KLEASE__WATCH_DELETED}, {"BOOKMARK", KLEASE__WATCH_BOOKMARK},
         {"ERROR", KLEASE__WATCH_ERROR},
     };
     cJSON *doc = NULL;
@@ -60,8 +60,7 @@ static klease_status parse_event(klease__watch_parser *p, const char *line, size
             goto out;
         }
     }
-    st = klease__fail(err, KLEASE_EPROTO, "watch: unknown event type \"%.32s\"",
-                      type->valuestring);
+    st = klease__fail(err, KLEASE_EPROTO, "watch: unknown event type \"%.32s\"", type->valuestring);
 out:
     cJSON_Delete(doc);
     return st;
@@ -131,7 +130,8 @@ klease_status klease__watch_parser_finish(klease__watch_parser *p, klease_error 
     klease_status st = parse_event(p, p->buf, p->len, err);
     p->len = 0;
     if (st == KLEASE_EPROTO)
-        return klease__fail(err, KLEASE_EPROTO, "watch: the stream ended in the middle of an event");
+        return klease__fail(err, KLEASE_EPROTO,
+                            "watch: the stream ended in the middle of an event");
     return st;
 }
 
@@ -139,7 +139,7 @@ typedef struct watch_ctx {
     klease__watch_parser parser;
     klease__watch_fn fn;
     void *user;
-    klease_status st;      /* first failure inside the stream */
+    klease_status st; /* first failure inside the stream */
     klease_error *err;
     const char *what;
 } watch_ctx;

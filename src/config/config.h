@@ -10,8 +10,9 @@
 
 /* What to load. All fields may be NULL/empty for the default behaviour. */
 typedef struct klease__config_request {
-    const char *kubeconfig;     /* explicit path (a single file, or a ':'-list); overrides $KUBECONFIG */
-    const char *context;        /* overrides current-context */
+    const char
+        *kubeconfig;     /* explicit path (a single file, or a ':'-list); overrides $KUBECONFIG */
+    const char *context; /* overrides current-context */
     const char *in_cluster_dir; /* default /var/run/secrets/kubernetes.io/serviceaccount */
 } klease__config_request;
 

@@ -10,9 +10,9 @@
 typedef struct klease__curl_settings {
     int64_t connect_timeout_ms;
     size_t max_response_bytes;
-    size_t max_connections;       /* pooled connections (watches excluded); 0: 16 */
-    const klease__logger *log;    /* must outlive the transport */
-    klease__credentials *creds;   /* borrowed; must outlive the transport; may be NULL */
+    size_t max_connections;     /* pooled connections (watches excluded); 0: 16 */
+    const klease__logger *log;  /* must outlive the transport */
+    klease__credentials *creds; /* borrowed; must outlive the transport; may be NULL */
 } klease__curl_settings;
 
 /* Copies what it needs from `cfg`. KLEASE_ECONFIG for a server URL libcurl

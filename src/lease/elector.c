@@ -141,16 +141,14 @@ static bool cannot_heal(klease_status st, const klease_error *err)
 {
     switch (st) {
     case KLEASE_EINVAL:
-    case KLEASE_ECONFIG:
-        return true;
+    case KLEASE_ECONFIG: return true;
     case KLEASE_EAUTH:
         return err->http_code == 0; /* no credentials could be obtained (the seed's Auth) */
     case KLEASE_EHTTP:
         /* A request we built wrong: the server will refuse it every time. */
         return err->http_code == 400 || err->http_code == 405 || err->http_code == 413 ||
                err->http_code == 415 || err->http_code == 422;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -218,8 +216,8 @@ static void follow(klease_elector *e, const klease_claim *claim)
                     (long long)e->opts.poll_interval_ms);
     }
     /* Poll: look again after the poll interval, or at the deadline if sooner. */
-    int64_t next = klease__add_sat(klease__mono_ns(e->clock),
-                                   klease__ms_to_ns(e->opts.poll_interval_ms));
+    int64_t next =
+        klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(e->opts.poll_interval_ms));
     sleep_until(e, next < claim->deadline_mono_ns ? next : claim->deadline_mono_ns);
     if (!closing(e)) {
         klease_error err;
@@ -453,9 +451,9 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
                                          klease_claim *out, bool *has_claim)
 {
     /* Waits are on the elector's clock, so tests with a fake clock stay exact. */
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX
-                                      : klease__add_sat(klease__mono_ns(e->clock),
-                                                        klease__ms_to_ns(timeout_ms));
+    int64_t deadline =
+        timeout_ms < 0 ? INT64_MAX
+                       : klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(timeout_ms));
     klease_status st = KLEASE_OK;
     pthread_mutex_lock(&e->mu);
     e->waiters++;

@@ -11,7 +11,7 @@
 #define SCRIPT_MAX 64
 
 typedef struct scripted_reply {
-    klease_status status;   /* KLEASE_OK: an HTTP response; else the transport fails so */
+    klease_status status; /* KLEASE_OK: an HTTP response; else the transport fails so */
     int http_status;
     const char *body;       /* copied when pushed; NULL = "" */
     int64_t retry_after_ms; /* -1 none (0 is taken as none too, for brevity) */
