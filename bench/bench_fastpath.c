@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #define CALLS 2000000
-#define RUNS 7
+#define RUNS  7
 
 static double median_ns_per_call(double per_call[RUNS])
 {
@@ -58,7 +58,8 @@ int main(int argc, char **argv)
                "\"allocations_per_call\":%.6f,\"api_calls_during_run\":%llu,"
                "\"target_ns\":100,\"met\":%s",
                CALLS, RUNS, median_ns_per_call(per_call), per_call[0],
-               (double)allocs / ((double)CALLS * RUNS), (unsigned long long)(stats.api_calls - before.api_calls),
+               (double)allocs / ((double)CALLS * RUNS),
+               (unsigned long long)(stats.api_calls - before.api_calls),
                median_ns_per_call(per_call) <= 100 && allocs == 0 ? "true" : "false");
 
     /* is_leader: an elector holding a second lease. */
@@ -83,8 +84,8 @@ int main(int argc, char **argv)
     bench_emit("elector_is_leader",
                "\"calls\":%d,\"runs\":%d,\"ns_per_call_median\":%.1f,\"ns_per_call_min\":%.1f,"
                "\"all_true\":%s,\"target_ns\":20,\"met\":%s",
-               CALLS * 5, RUNS, med, per_call[0],
-               leading == CALLS * 5 * RUNS ? "true" : "false", med <= 20 ? "true" : "false");
+               CALLS * 5, RUNS, med, per_call[0], leading == CALLS * 5 * RUNS ? "true" : "false",
+               med <= 20 ? "true" : "false");
     klease_elector_close(e, NULL);
     klease_manager_free(m2);
     bool vacated;

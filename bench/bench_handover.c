@@ -118,8 +118,8 @@ static pid_t spawn_child(const char *child, const char *kubeconfig, const char *
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    char *argv[] = {(char *)child, (char *)kubeconfig, (char *)lease, "bench-child",
-                    (char *)duration_ms, NULL};
+    char *argv[] = {(char *)child, (char *)kubeconfig,  (char *)lease,
+                    "bench-child", (char *)duration_ms, NULL};
     pid_t pid;
     if (posix_spawn(&pid, child, &fa, NULL, argv, environ) != 0) {
         fprintf(stderr, "cannot start %s\n", child);

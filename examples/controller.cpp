@@ -14,7 +14,8 @@
 #include <string>
 #include <thread>
 
-namespace {
+namespace
+{
 
 long long arg_num(const std::string &s)
 {
@@ -90,8 +91,8 @@ int main(int argc, char **argv)
                 klease::claim claim = manager.ensure_claimed(identity, params);
                 if (claim.is_current_for(identity, work_margin))
                     std::cout << "round " << round << ": leader (resourceVersion "
-                              << claim.resource_version() << ", transitions "
-                              << claim.transitions() << "): reconciled\n";
+                              << claim.resource_version() << ", transitions " << claim.transitions()
+                              << "): reconciled\n";
                 else if (claim.is_current_for(identity))
                     std::cout << "round " << round << ": leader with only "
                               << claim.time_left().count() << " ms left; work skipped\n";

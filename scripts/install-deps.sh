@@ -11,10 +11,12 @@ packages=(
     # what libcurl's pkg-config file names for static linking (pkg-config --static)
     libnghttp2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev
     libzstd-dev libbrotli-dev libidn2-dev zlib1g-dev
-    # tests: unit tests, the API server simulator, sanitizers, fuzzing
+    # tests: the format check, unit tests, the API server simulator, sanitizers, fuzzing
+    clang-format git
     libcmocka-dev libmicrohttpd-dev libgnutls28-dev valgrind clang libclang-rt-14-dev
-    # the demo and benchmarks: certificates and the curl baseline
-    openssl curl ca-certificates procps
+    # the demo and benchmarks: certificates, the curl baseline, and nghttpx as
+    # the TLS + HTTP/2 front for the simulator (issue 17's h2 figures)
+    openssl curl ca-certificates procps nghttp2-proxy
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every libklease test from a clean clone on a fresh Debian machine:
-#  1. installs missing packages,
+#  1. installs missing packages and checks the formatting (clang-format),
 #  2. configures, builds and runs the whole suite with ctest,
 #  3. builds again with ASan+UBSan and runs the unit and integration tests,
 #  4. builds with TSan and runs the threaded tests,
@@ -62,6 +62,13 @@ build_tree() { # DIR [cmake args...]: configure and build one tree
 }
 
 step "dependencies (apt-get when missing)" deps.log bash scripts/install-deps.sh
+
+# The house style: every C/C++ source formatted by the root .clang-format.
+format_check() {
+    clang-format --version
+    git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+}
+step "clang-format: every source as .clang-format says" format.log format_check
 step "configure + build (RelWithDebInfo)" build.log build_tree build
 step "ctest: every test" ctest.log ctest --test-dir build --output-on-failure -j "$jobs"
 ctest_summary ctest.log

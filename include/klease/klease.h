@@ -41,7 +41,7 @@ extern "C" {
 #define KLEASE_VERSION_PATCH 0
 
 #define KLEASE_STRINGIFY_(x) #x
-#define KLEASE_STRINGIFY(x) KLEASE_STRINGIFY_(x)
+#define KLEASE_STRINGIFY(x)  KLEASE_STRINGIFY_(x)
 #define KLEASE_VERSION_STRING                                                                      \
     KLEASE_STRINGIFY(KLEASE_VERSION_MAJOR)                                                         \
     "." KLEASE_STRINGIFY(KLEASE_VERSION_MINOR) "." KLEASE_STRINGIFY(KLEASE_VERSION_PATCH)
@@ -61,28 +61,28 @@ KLEASE_API const char *klease_version(void);
 /* Status codes. Append only: values are never renumbered. */
 typedef enum klease_status {
     KLEASE_OK = 0,
-    KLEASE_EINVAL,     /* an argument or parameter is invalid */
-    KLEASE_ENOMEM,     /* an allocation failed */
-    KLEASE_ETIMEDOUT,  /* an API call did not finish within its time limit */
-    KLEASE_ECONFLICT,  /* HTTP 409: stale resourceVersion, AlreadyExists or field-manager conflict */
-    KLEASE_ENOTFOUND,  /* HTTP 404: the lease does not exist */
-    KLEASE_EAUTH,      /* HTTP 401/403, or credentials could not be obtained */
-    KLEASE_EHTTP,      /* any other HTTP error status (429, 5xx, 4xx) */
+    KLEASE_EINVAL,    /* an argument or parameter is invalid */
+    KLEASE_ENOMEM,    /* an allocation failed */
+    KLEASE_ETIMEDOUT, /* an API call did not finish within its time limit */
+    KLEASE_ECONFLICT, /* HTTP 409: stale resourceVersion, AlreadyExists or field-manager conflict */
+    KLEASE_ENOTFOUND, /* HTTP 404: the lease does not exist */
+    KLEASE_EAUTH,     /* HTTP 401/403, or credentials could not be obtained */
+    KLEASE_EHTTP,     /* any other HTTP error status (429, 5xx, 4xx) */
     KLEASE_ETRANSPORT, /* connection, TLS or proxy failure before an HTTP status arrived */
     KLEASE_EPROTO,     /* the server sent something the API does not promise */
     KLEASE_ECONFIG,    /* kubeconfig / in-cluster configuration is missing or invalid */
     KLEASE_ECLOSED,    /* the object was closed, or an elector stopped */
 } klease_status;
 
-#define KLEASE_ERROR_REASON_MAX 64
+#define KLEASE_ERROR_REASON_MAX  64
 #define KLEASE_ERROR_MESSAGE_MAX 512
 
 /* Details of a failure. Caller-owned, usually on the stack; no cleanup needed. */
 typedef struct klease_error {
     klease_status status;
-    int http_code;                         /* HTTP status, or 0 when none was received */
-    int64_t retry_after_ms;                /* Retry-After of a 429/503 in ms, or -1 */
-    char reason[KLEASE_ERROR_REASON_MAX];  /* Kubernetes Status reason ("Conflict"...) or "" */
+    int http_code;                          /* HTTP status, or 0 when none was received */
+    int64_t retry_after_ms;                 /* Retry-After of a 429/503 in ms, or -1 */
+    char reason[KLEASE_ERROR_REASON_MAX];   /* Kubernetes Status reason ("Conflict"...) or "" */
     char message[KLEASE_ERROR_MESSAGE_MAX]; /* human-readable, NUL-terminated, maybe truncated */
 } klease_error;
 
@@ -116,7 +116,7 @@ typedef struct klease_client klease_client;
 #define KLEASE_CLIENT_OPTIONS_VERSION 1
 
 typedef struct klease_client_options {
-    int version;                /* KLEASE_CLIENT_OPTIONS_VERSION */
+    int version; /* KLEASE_CLIENT_OPTIONS_VERSION */
     /* Where the settings come from. NULL kubeconfig: $KUBECONFIG (a
      * ':'-separated list, merged as client-go does), else ~/.kube/config,
      * else in-cluster. An explicit path overrides $KUBECONFIG. */
@@ -142,8 +142,8 @@ typedef struct klease_client_options {
 
 #define KLEASE_CLIENT_OPTIONS_INIT                                                                 \
     {                                                                                              \
-        KLEASE_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 10000, 5000, (size_t)4 << 20, NULL,       \
-            NULL, KLEASE_LOG_INFO, NULL, NULL, 16                                                  \
+        KLEASE_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 10000, 5000, (size_t)4 << 20, NULL, NULL, \
+            KLEASE_LOG_INFO, NULL, NULL, 16                                                        \
     }
 
 /* Creates a client from kubeconfig or in-cluster settings (`opts` may be NULL
@@ -193,10 +193,13 @@ typedef struct klease_claim {
 typedef struct klease_claim_params {
     int version;               /* KLEASE_CLAIM_PARAMS_VERSION */
     int64_t lease_duration_ms; /* >= 1000; default 30000 */
-    int64_t renew_grace_ms;    /* renew this long before expiry; 0 <= grace < duration; default 1000 */
+    int64_t renew_grace_ms; /* renew this long before expiry; 0 <= grace < duration; default 1000 */
 } klease_claim_params;
 
-#define KLEASE_CLAIM_PARAMS_INIT {KLEASE_CLAIM_PARAMS_VERSION, 30000, 1000}
+#define KLEASE_CLAIM_PARAMS_INIT                                                                   \
+    {                                                                                              \
+        KLEASE_CLAIM_PARAMS_VERSION, 30000, 1000                                                   \
+    }
 
 /* True while the claim's monotonic deadline has not passed. */
 KLEASE_API bool klease_claim_is_current(const klease_claim *claim);
@@ -236,18 +239,21 @@ typedef struct klease_manager klease_manager;
 #define KLEASE_MANAGER_OPTIONS_VERSION 1
 
 typedef struct klease_manager_options {
-    int version;                     /* KLEASE_MANAGER_OPTIONS_VERSION */
-    bool create_if_missing;          /* create the Lease (unheld) when it does not exist */
-    const char *field_manager;       /* server-side apply field manager; default "klease" */
+    int version;               /* KLEASE_MANAGER_OPTIONS_VERSION */
+    bool create_if_missing;    /* create the Lease (unheld) when it does not exist */
+    const char *field_manager; /* server-side apply field manager; default "klease" */
     /* How far other participants' wall clocks may be behind ours. Someone
      * else's claim is treated as current until renewTime + duration + this
      * tolerance on our wall clock (or until it has been unchanged for a whole
      * duration on our monotonic clock, whichever comes first). Default 1000. */
     int64_t clock_skew_tolerance_ms;
-    int max_conflict_rounds;         /* 409s re-read and retried this often; default 8 */
+    int max_conflict_rounds; /* 409s re-read and retried this often; default 8 */
 } klease_manager_options;
 
-#define KLEASE_MANAGER_OPTIONS_INIT {KLEASE_MANAGER_OPTIONS_VERSION, false, NULL, 1000, 8}
+#define KLEASE_MANAGER_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        KLEASE_MANAGER_OPTIONS_VERSION, false, NULL, 1000, 8                                       \
+    }
 
 /* Reads lease ns/name (ns NULL: the client's namespace) and returns a
  * manager for it in *out (free with klease_manager_free). KLEASE_ENOTFOUND
@@ -256,8 +262,7 @@ typedef struct klease_manager_options {
  * KLEASE_EINVAL for bad names or options. The client must outlive it. */
 KLEASE_API klease_status klease_manager_init(klease_manager **out, klease_client *client,
                                              const char *ns, const char *name,
-                                             const klease_manager_options *opts,
-                                             klease_error *err);
+                                             const klease_manager_options *opts, klease_error *err);
 
 /* Frees a manager. NULL-safe. It does not vacate: call klease_vacate first. */
 KLEASE_API void klease_manager_free(klease_manager *m);
@@ -285,14 +290,17 @@ KLEASE_API klease_status klease_sync(klease_manager *m, klease_claim *out, bool 
  * error: compare out->holder, or use klease_claim_is_current_for(). While we
  * hold the lease, no request runs past the time left on our claim. */
 KLEASE_API klease_status klease_ensure_claimed(klease_manager *m, const char *claimant,
-                                               const klease_claim_params *params,
-                                               klease_claim *out, klease_error *err);
+                                               const klease_claim_params *params, klease_claim *out,
+                                               klease_error *err);
 
 /* Gives the lease up if `claimant` holds it: reads a fresh copy and, if it
  * still names `claimant` with a current claim, clears holder, times and
- * duration (leaseTransitions is kept). An expired claim is left as it is, as
- * the seed does. *vacated tells whether it wrote. On failure the cached claim is no
- * longer trusted, so the next ensure_claimed checks with the server. */
+ * duration (leaseTransitions is kept). A claim of ours that has already
+ * expired is left as it is, with no write and *vacated false: anyone may
+ * acquire an expired lease, so there is nothing left to give up (kubert's
+ * LeaseManager does the same). *vacated tells whether it wrote. On failure the
+ * cached claim is no longer trusted, so the next ensure_claimed checks with
+ * the server. */
 KLEASE_API klease_status klease_vacate(klease_manager *m, const char *claimant, bool *vacated,
                                        klease_error *err);
 
@@ -342,14 +350,14 @@ typedef void (*klease_elector_change_fn)(void *user, const klease_claim *claim, 
 #define KLEASE_MARGIN_AUTO (-1)
 
 typedef struct klease_elector_options {
-    int version;                      /* KLEASE_ELECTOR_OPTIONS_VERSION */
+    int version;                        /* KLEASE_ELECTOR_OPTIONS_VERSION */
     klease_elector_change_fn on_change; /* may be NULL */
     void *user;
-    bool watch;                       /* follow other holders with a watch; default true */
-    int64_t poll_interval_ms;         /* follower polling when the watch fails; default 2000 */
-    int64_t min_backoff_ms;           /* first retry delay after a failure; default 5 */
-    int64_t max_backoff_ms;           /* retry delay cap; default 5000 */
-    int64_t vacate_timeout_ms;        /* bound on the vacate at close; 0: do not vacate; default 1000 */
+    bool watch;                /* follow other holders with a watch; default true */
+    int64_t poll_interval_ms;  /* follower polling when the watch fails; default 2000 */
+    int64_t min_backoff_ms;    /* first retry delay after a failure; default 5 */
+    int64_t max_backoff_ms;    /* retry delay cap; default 5000 */
+    int64_t vacate_timeout_ms; /* bound on the vacate at close; 0: do not vacate; default 1000 */
     /* Version 2. The leadership margin: when our claim has not been renewed
      * by deadline - margin, leadership ends then (is_leader() turns false,
      * the change is published with leading=false and the callback runs), so
@@ -366,13 +374,15 @@ typedef struct klease_elector_options {
 } klease_elector_options;
 
 #define KLEASE_ELECTOR_OPTIONS_INIT                                                                \
-    {KLEASE_ELECTOR_OPTIONS_VERSION, NULL, NULL, true, 2000, 5, 5000, 1000, KLEASE_MARGIN_AUTO}
+    {                                                                                              \
+        KLEASE_ELECTOR_OPTIONS_VERSION, NULL, NULL, true, 2000, 5, 5000, 1000, KLEASE_MARGIN_AUTO  \
+    }
 
 /* Starts an elector for `claimant` on manager `m` (which must outlive it).
  * Returns at once; the first claim attempt happens on the elector's thread.
  * KLEASE_EINVAL for bad parameters, KLEASE_ENOMEM. */
-KLEASE_API klease_status klease_spawn(klease_elector **out, klease_manager *m,
-                                      const char *claimant, const klease_claim_params *params,
+KLEASE_API klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *claimant,
+                                      const klease_claim_params *params,
                                       const klease_elector_options *opts, klease_error *err);
 
 /* The latest published claim. *has_claim is false while the lease is unheld

@@ -28,18 +28,34 @@
 #include <string>
 #include <utility>
 
-namespace klease {
+namespace klease
+{
 
 /* A failed call: what() is "status: message"; details() is the full C error. */
-class error : public std::runtime_error {
+class error : public std::runtime_error
+{
   public:
-    explicit error(const klease_error &e) : std::runtime_error(describe(e)), err_(e) {}
+    explicit error(const klease_error &e) : std::runtime_error(describe(e)), err_(e)
+    {
+    }
 
-    klease_status status() const noexcept { return err_.status; }
-    int http_code() const noexcept { return err_.http_code; }
+    klease_status status() const noexcept
+    {
+        return err_.status;
+    }
+    int http_code() const noexcept
+    {
+        return err_.http_code;
+    }
     /* The Kubernetes Status reason ("Conflict", "NotFound"...) or "". */
-    const char *reason() const noexcept { return err_.reason; }
-    const klease_error &details() const noexcept { return err_; }
+    const char *reason() const noexcept
+    {
+        return err_.reason;
+    }
+    const klease_error &details() const noexcept
+    {
+        return err_;
+    }
 
   private:
     static std::string describe(const klease_error &e)
@@ -52,7 +68,8 @@ class error : public std::runtime_error {
     klease_error err_;
 };
 
-namespace detail {
+namespace detail
+{
 /* Throws for anything but KLEASE_OK. The library fills `err` on failure; a
  * status it did not describe still gets its strerror as the message. */
 inline void check(klease_status st, klease_error &err)
@@ -86,21 +103,38 @@ inline std::string default_identity()
 }
 
 /* A snapshot of who holds a lease (a value; see klease_claim). */
-class claim {
+class claim
+{
   public:
-    claim() : c_{} {}
-    explicit claim(const klease_claim &c) : c_(c) {}
+    claim() : c_{}
+    {
+    }
+    explicit claim(const klease_claim &c) : c_(c)
+    {
+    }
 
-    std::string holder() const { return c_.holder; }
-    bool holder_truncated() const noexcept { return c_.holder_truncated; }
+    std::string holder() const
+    {
+        return c_.holder;
+    }
+    bool holder_truncated() const noexcept
+    {
+        return c_.holder_truncated;
+    }
     /* True while the claim's deadline (this process's monotonic clock) has not passed. */
-    bool is_current() const noexcept { return klease_claim_is_current(&c_); }
+    bool is_current() const noexcept
+    {
+        return klease_claim_is_current(&c_);
+    }
     bool is_current_for(const std::string &claimant) const noexcept
     {
         return klease_claim_is_current_for(&c_, claimant.c_str());
     }
     /* Time left before the deadline (0 once it has passed); see klease_claim_time_left_ms. */
-    milliseconds time_left() const noexcept { return milliseconds(klease_claim_time_left_ms(&c_)); }
+    milliseconds time_left() const noexcept
+    {
+        return milliseconds(klease_claim_time_left_ms(&c_));
+    }
     /* True when `claimant` holds it with more than `margin` left; see
      * klease_claim_is_current_for_margin. */
     bool is_current_for(const std::string &claimant, milliseconds margin) const noexcept
@@ -115,9 +149,18 @@ class claim {
                 std::chrono::nanoseconds(c_.expiry_wall_ns)));
     }
     /* For fencing: pass these to the systems the lease guards. */
-    std::string resource_version() const { return c_.resource_version; }
-    std::int64_t transitions() const noexcept { return c_.transitions; }
-    const klease_claim &c() const noexcept { return c_; }
+    std::string resource_version() const
+    {
+        return c_.resource_version;
+    }
+    std::int64_t transitions() const noexcept
+    {
+        return c_.transitions;
+    }
+    const klease_claim &c() const noexcept
+    {
+        return c_;
+    }
 
   private:
     klease_claim c_;
@@ -148,7 +191,8 @@ struct client_options {
 };
 
 /* A connection to one API server; share one per process. */
-class client {
+class client
+{
   public:
     explicit client(client_options opts = {})
         : opts_(std::make_unique<client_options>(std::move(opts)))
@@ -175,13 +219,25 @@ class client {
     client &operator=(const client &) = delete;
 
     /* The default namespace (the context's, else "default"). */
-    std::string ns() const { return klease_client_namespace(c_.get()); }
-    std::string server() const { return klease_client_server(c_.get()); }
-    klease_client *get() const noexcept { return c_.get(); }
+    std::string ns() const
+    {
+        return klease_client_namespace(c_.get());
+    }
+    std::string server() const
+    {
+        return klease_client_server(c_.get());
+    }
+    klease_client *get() const noexcept
+    {
+        return c_.get();
+    }
 
   private:
     struct deleter {
-        void operator()(klease_client *c) const noexcept { klease_client_free(c); }
+        void operator()(klease_client *c) const noexcept
+        {
+            klease_client_free(c);
+        }
     };
     static void log_trampoline(void *user, klease_log_level level, const char *msg) noexcept
     {
@@ -200,7 +256,8 @@ struct manager_options {
 };
 
 /* One Lease: klease_ensure_claimed() and friends. */
-class manager {
+class manager
+{
   public:
     /* Reads lease ns/name (empty ns: the client's namespace). Throws
      * klease::error, e.g. KLEASE_ENOTFOUND without create_if_missing. */
@@ -214,9 +271,9 @@ class manager {
         o.max_conflict_rounds = opts.max_conflict_rounds;
         klease_manager *m = nullptr;
         klease_error err{};
-        detail::check(klease_manager_init(&m, c.get(), detail::c_str_or_null(ns), name.c_str(),
-                                          &o, &err),
-                      err);
+        detail::check(
+            klease_manager_init(&m, c.get(), detail::c_str_or_null(ns), name.c_str(), &o, &err),
+            err);
         m_.reset(m);
     }
 
@@ -271,11 +328,17 @@ class manager {
         return s;
     }
 
-    klease_manager *get() const noexcept { return m_.get(); }
+    klease_manager *get() const noexcept
+    {
+        return m_.get();
+    }
 
   private:
     struct deleter {
-        void operator()(klease_manager *m) const noexcept { klease_manager_free(m); }
+        void operator()(klease_manager *m) const noexcept
+        {
+            klease_manager_free(m);
+        }
     };
     std::unique_ptr<klease_manager, deleter> m_;
 };
@@ -299,7 +362,8 @@ struct elector_options {
 
 /* A background thread keeping the lease for one claimant. The destructor
  * closes it (vacating) and ignores errors; call close() to see them. */
-class elector {
+class elector
+{
   public:
     elector(manager &m, const std::string &claimant, const claim_params &params = {},
             elector_options opts = {})
@@ -336,7 +400,10 @@ class elector {
     }
     elector(const elector &) = delete;
     elector &operator=(const elector &) = delete;
-    ~elector() { klease_elector_close(e_, nullptr); }
+    ~elector()
+    {
+        klease_elector_close(e_, nullptr);
+    }
 
     /* Stops, vacates if leading, joins. Throws the error that stopped the
      * elector, or the vacate's. Idempotent. */
@@ -352,7 +419,10 @@ class elector {
     }
 
     /* Lock-free: true only while we hold the claim and its margin has not begun. */
-    bool is_leader() const noexcept { return e_ != nullptr && klease_elector_is_leader(e_); }
+    bool is_leader() const noexcept
+    {
+        return e_ != nullptr && klease_elector_is_leader(e_);
+    }
 
     std::optional<claim> current() const
     {
@@ -380,7 +450,10 @@ class elector {
         return klease_elector_status(e_, err);
     }
 
-    klease_elector *get() const noexcept { return e_; }
+    klease_elector *get() const noexcept
+    {
+        return e_;
+    }
 
   private:
     static void change_trampoline(void *user, const klease_claim *c, bool leading,

@@ -1,5 +1,6 @@
 /* Internal allocation hooks. Every allocation in the library goes through
- * these so tests can count allocations and make the Nth one fail. */
+ * these so tests can count allocations and make the Nth one fail (cJSON's own
+ * allocations do not: see core/json.h). */
 #ifndef KLEASE_CORE_ALLOC_H
 #define KLEASE_CORE_ALLOC_H
 
@@ -14,7 +15,10 @@ void klease__free(void *ptr);
 char *klease__strdup(const char *s);
 char *klease__strndup(const char *s, size_t n);
 
-/* Test switch: after `n` more successful allocations, every allocation fails
+#ifdef KLEASE_TEST_SEAMS
+/* Test seam, only in the klease_internal library that tests link (built with
+ * KLEASE_TEST_SEAMS); the shipped library has none of these.
+ * After `n` more successful allocations, every allocation fails
  * (n = 0 fails the very next one). A negative n turns the switch off. The
  * switch is process-wide and atomic; production code never sets it. */
 void klease__alloc_fail_after(long n);
@@ -22,5 +26,6 @@ void klease__alloc_fail_after(long n);
 uint64_t klease__alloc_count(void);
 /* Number of allocations that the switch made fail since start. */
 uint64_t klease__alloc_failed_count(void);
+#endif
 
 #endif

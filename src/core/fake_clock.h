@@ -1,5 +1,11 @@
 /* A fake clock for tests: time moves only when a test advances it, and
- * advancing wakes every timed wait whose deadline has passed, at once. */
+ * advancing wakes every timed wait whose deadline has passed, at once.
+ *
+ * Test seam: fake_clock.c is built only into klease_internal (what tests,
+ * fuzzers, benchmarks and the simulator link), never into the shipped
+ * libklease (README.md, "Source layout", lists every seam). The only clock
+ * a host can change is the wall clock, through the public
+ * klease_client_options.wall_clock_ns hook. */
 #ifndef KLEASE_CORE_FAKE_CLOCK_H
 #define KLEASE_CORE_FAKE_CLOCK_H
 

@@ -1,7 +1,15 @@
 /* cJSON returns NULL both for bad syntax and for a failed allocation. A
- * failed malloc sets errno to ENOMEM (glibc does, and so do our hooks when a
- * test makes them fail), and nothing else cJSON calls does, so errno tells
- * the two apart.
+ * failed malloc sets errno to ENOMEM (glibc does), and nothing else cJSON
+ * calls does, so errno tells the two apart.
+ *
+ * cJSON's own allocations do not go through klease__malloc. The only way to
+ * route them is cJSON_InitHooks, which replaces the allocator for every cJSON
+ * user in the process (the host application and its other libraries
+ * included); a library must not change that behind its host's back, and
+ * cJSON 1.7 has no per-call allocator. So cJSON allocates with whatever the
+ * host chose (the C library's malloc by default), and the allocation-failure
+ * tests fail our own allocations around each parse and print, not cJSON's;
+ * a NULL from cJSON is still mapped to KLEASE_ENOMEM through errno.
  *
  * cJSON (1.7.15) decodes the escape \u0000 into a raw 0 byte inside
  * valuestring and keeps no length, so "me\u0000other" would read as "me".

@@ -1,4 +1,5 @@
-/* Parsing JSON with cJSON while telling "out of memory" from "not JSON". */
+/* Parsing JSON with cJSON while telling "out of memory" from "not JSON".
+ * cJSON allocates outside klease__malloc; core/json.c says why. */
 #ifndef KLEASE_CORE_JSON_H
 #define KLEASE_CORE_JSON_H
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <time.h>
 
-
 klease_status klease__microtime_format(int64_t wall_ns, char out[KLEASE__MICROTIME_LEN + 1])
 {
     /* Floor division, so instants before 1970 keep a positive fraction. */
@@ -22,8 +21,8 @@ klease_status klease__microtime_format(int64_t wall_ns, char out[KLEASE__MICROTI
     if (gmtime_r(&t, &tm) == NULL)
         return KLEASE_EINVAL;
     int n = snprintf(out, KLEASE__MICROTIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)(rem / 1000));
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(rem / 1000));
     return n == KLEASE__MICROTIME_LEN ? KLEASE_OK : KLEASE_EINVAL;
 }
 
@@ -148,8 +147,7 @@ static klease_status parse_time(const char *s, size_t len, bool micro, int64_t *
     return KLEASE_OK;
 }
 
-klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns,
-                                      klease_error *err)
+klease_status klease__microtime_parse(const char *s, size_t len, int64_t *out_ns, klease_error *err)
 {
     return parse_time(s, len, true, out_ns, err);
 }

@@ -15,7 +15,7 @@
 #include "core/alloc.h"
 #include "core/backoff.h"
 #include "core/error.h"
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "lease/claim.h"
 #include "lease/manager.h"
 
@@ -141,16 +141,14 @@ static bool cannot_heal(klease_status st, const klease_error *err)
 {
     switch (st) {
     case KLEASE_EINVAL:
-    case KLEASE_ECONFIG:
-        return true;
+    case KLEASE_ECONFIG: return true;
     case KLEASE_EAUTH:
         return err->http_code == 0; /* no credentials could be obtained (the seed's Auth) */
     case KLEASE_EHTTP:
         /* A request we built wrong: the server will refuse it every time. */
         return err->http_code == 400 || err->http_code == 405 || err->http_code == 413 ||
                err->http_code == 415 || err->http_code == 422;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -187,9 +185,9 @@ static void follow(klease_elector *e, const klease_claim *claim)
 {
     klease_manager *m = e->m;
     follow_ctx f = {.e = e, .st = KLEASE_OK};
-    pthread_mutex_lock(&m->state_mu);
-    f.followed = m->lease;
-    pthread_mutex_unlock(&m->state_mu);
+    klease__manager_view view;
+    klease__manager_view_get(m, &view);
+    f.followed = view.lease;
 
     int64_t left_ns = claim->deadline_mono_ns - klease__mono_ns(e->clock);
     if (left_ns <= 0)
@@ -198,9 +196,9 @@ static void follow(klease_elector *e, const klease_claim *claim)
         int64_t left_ms = left_ns / KLEASE__NS_PER_MS + 1;
         int timeout_s = left_ms / 1000 + 1 > WATCH_MAX_S ? WATCH_MAX_S : (int)(left_ms / 1000 + 1);
         klease_error err;
-        klease_status st = klease__lease_watch(m->client, m->ns, m->name,
-                                               f.followed.resource_version, timeout_s, left_ms,
-                                               &e->cancel, on_event, &f, &err);
+        klease_status st = klease__lease_watch(
+            klease__manager_client(m), klease_manager_namespace(m), klease_manager_name(m),
+            f.followed.resource_version, timeout_s, left_ms, &e->cancel, on_event, &f, &err);
         if (st == KLEASE_OK && f.st != KLEASE_OK) {
             st = f.st; /* an undecodable event: say why, then poll */
             err = f.err;
@@ -212,13 +210,14 @@ static void follow(klease_elector *e, const klease_claim *claim)
             klease__sync(m, &e->cancel, NULL, NULL, &err);
             return;
         }
-        klease__log(&m->client->log, KLEASE_LOG_INFO,
-                    "lease %s/%s: watch failed (%s); polling every %lld ms", m->ns, m->name,
-                    err.message, (long long)e->opts.poll_interval_ms);
+        klease__log(klease__manager_log(m), KLEASE_LOG_INFO,
+                    "lease %s/%s: watch failed (%s); polling every %lld ms",
+                    klease_manager_namespace(m), klease_manager_name(m), err.message,
+                    (long long)e->opts.poll_interval_ms);
     }
     /* Poll: look again after the poll interval, or at the deadline if sooner. */
-    int64_t next = klease__add_sat(klease__mono_ns(e->clock),
-                                   klease__ms_to_ns(e->opts.poll_interval_ms));
+    int64_t next =
+        klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(e->opts.poll_interval_ms));
     sleep_until(e, next < claim->deadline_mono_ns ? next : claim->deadline_mono_ns);
     if (!closing(e)) {
         klease_error err;
@@ -227,6 +226,71 @@ static void follow(klease_elector *e, const klease_claim *claim)
 }
 
 /* ------------------------------------------------------------- the thread */
+
+/* After a failure we will retry: publishes the end of our leadership when
+ * its time has come and sleeps the backoff delay (or what the server asked
+ * for, within reason), but never past the end of someone else's claim (the
+ * lease is free then) nor through our own leadership's end (its loss must
+ * be published then). */
+static void back_off(klease_elector *e, klease__backoff *backoff, const klease_error *err)
+{
+    publish_loss(e, false);
+    int64_t delay_ms = klease__backoff_next(backoff);
+    if (err->retry_after_ms > delay_ms)
+        delay_ms = err->retry_after_ms < KLEASE__RETRY_AFTER_MAX_MS ? err->retry_after_ms
+                                                                    : KLEASE__RETRY_AFTER_MAX_MS;
+    int64_t now = klease__mono_ns(e->clock);
+    int64_t wake = klease__add_sat(now, klease__ms_to_ns(delay_ms));
+    klease__manager_view view;
+    klease__manager_view_get(e->m, &view);
+    const klease_claim *theirs = &view.claim;
+    if (view.has_claim && !klease__claim_names(theirs, e->claimant) &&
+        theirs->deadline_mono_ns > now && theirs->deadline_mono_ns < wake)
+        wake = theirs->deadline_mono_ns;
+    int64_t lead_end = atomic_load(&e->leader_deadline);
+    if (lead_end != 0 && lead_end < wake) {
+        sleep_until(e, lead_end);
+        publish_loss(e, false);
+    }
+    sleep_until(e, wake);
+}
+
+/* On a normal close: gives the lease up so a follower takes over now, not
+ * at expiry. The close token is fired already, so this call gets its own
+ * time bound. A failed vacate becomes the elector's final status. */
+static void give_up(klease_elector *e, klease_status *fatal, klease_error *fatal_err)
+{
+    klease__manager_view view;
+    klease__manager_view_get(e->m, &view);
+    if (!view.has_lease || !klease__lease_held_by(&view.lease, e->claimant))
+        return;
+    publish_loss(e, true); /* before the vacate is sent, not after it lands */
+    bool vacated = false;
+    klease_error err;
+    klease_status st =
+        klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms, &vacated, &err);
+    if (st != KLEASE_OK) {
+        *fatal = st;
+        *fatal_err = err;
+    }
+}
+
+/* Records how the thread ended and publishes the last word: not leading,
+ * and why (`final`: the fatal error that stopped the loop, else
+ * KLEASE_ECLOSED, even when the vacate after it failed). */
+static void finish(klease_elector *e, klease_status final, klease_status fatal,
+                   const klease_error *fatal_err)
+{
+    pthread_mutex_lock(&e->mu);
+    e->final_status = fatal;
+    e->final_error = *fatal_err;
+    if (fatal != KLEASE_OK) {
+        e->status = fatal;
+        e->error = *fatal_err;
+    }
+    pthread_mutex_unlock(&e->mu);
+    publish(e, NULL, final);
+}
 
 static void *elector_main(void *arg)
 {
@@ -257,67 +321,65 @@ static void *elector_main(void *arg)
             continue;
         }
         record(e, st, &err);
-        klease__log(&e->m->client->log, KLEASE_LOG_WARN, "lease %s/%s: %s: %s", e->m->ns,
-                    e->m->name, klease_strerror(st), err.message);
+        klease__log(klease__manager_log(e->m), KLEASE_LOG_WARN, "lease %s/%s: %s: %s",
+                    klease_manager_namespace(e->m), klease_manager_name(e->m), klease_strerror(st),
+                    err.message);
         if (cannot_heal(st, &err)) {
             fatal = st;
             fatal_err = err;
             break;
         }
-        publish_loss(e, false);
-        int64_t delay_ms = klease__backoff_next(&backoff);
-        if (err.retry_after_ms > delay_ms) /* the server asked for a pause, within reason */
-            delay_ms = err.retry_after_ms < KLEASE__RETRY_AFTER_MAX_MS ? err.retry_after_ms
-                                                                       : KLEASE__RETRY_AFTER_MAX_MS;
-        int64_t now = klease__mono_ns(e->clock);
-        int64_t wake = klease__add_sat(now, klease__ms_to_ns(delay_ms));
-        /* Nor past the end of someone else's claim: the lease is free then. */
-        pthread_mutex_lock(&e->m->state_mu);
-        if (e->m->has_claim && !klease__claim_names(&e->m->claim, e->claimant) &&
-            e->m->claim.deadline_mono_ns > now && e->m->claim.deadline_mono_ns < wake)
-            wake = e->m->claim.deadline_mono_ns;
-        pthread_mutex_unlock(&e->m->state_mu);
-        /* Never sleep through our own deadline: the loss must be published then. */
-        int64_t lead_end = atomic_load(&e->leader_deadline);
-        if (lead_end != 0 && lead_end < wake) {
-            sleep_until(e, lead_end);
-            publish_loss(e, false);
-        }
-        sleep_until(e, wake);
+        back_off(e, &backoff, &err);
     }
 
     klease_status final = fatal != KLEASE_OK ? fatal : KLEASE_ECLOSED;
-    if (fatal == KLEASE_OK && e->opts.vacate_timeout_ms > 0) {
-        /* Give the lease up so a follower takes over now, not at expiry. The
-         * close token is fired already, so this call gets its own time bound. */
-        pthread_mutex_lock(&e->m->state_mu);
-        bool named = e->m->has_lease && klease__lease_held_by(&e->m->lease, e->claimant);
-        pthread_mutex_unlock(&e->m->state_mu);
-        if (named) {
-            publish_loss(e, true); /* before the vacate is sent, not after it lands */
-            bool vacated = false;
-            klease_error err;
-            klease_status st = klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms,
-                                              &vacated, &err);
-            if (st != KLEASE_OK) {
-                fatal = st;
-                fatal_err = err;
-            }
-        }
-    }
-    pthread_mutex_lock(&e->mu);
-    e->final_status = fatal;
-    e->final_error = fatal_err;
-    if (fatal != KLEASE_OK) {
-        e->status = fatal;
-        e->error = fatal_err;
-    }
-    pthread_mutex_unlock(&e->mu);
-    publish(e, NULL, final); /* the last word: not leading, and why */
+    if (fatal == KLEASE_OK && e->opts.vacate_timeout_ms > 0)
+        give_up(e, &fatal, &fatal_err);
+    finish(e, final, fatal, &fatal_err);
     return NULL;
 }
 
 /* ------------------------------------------------------------------- API */
+
+/* The caller's options (NULL: the defaults) checked and completed into *o,
+ * with the leadership margin resolved into *margin_ms. */
+static klease_status resolve_options(const klease_elector_options *opts,
+                                     const klease_claim_params *params, klease_elector_options *o,
+                                     int64_t *margin_ms_out, klease_error *err)
+{
+    /* Fields a caller's older version does not have keep their defaults. */
+    *o = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
+    if (opts != NULL) {
+        if (opts->version < 1 || opts->version > KLEASE_ELECTOR_OPTIONS_VERSION)
+            return klease__fail(err, KLEASE_EINVAL,
+                                "klease_elector_options: unknown version %d (this library "
+                                "knows 1 to %d)",
+                                opts->version, KLEASE_ELECTOR_OPTIONS_VERSION);
+        memcpy(o, opts,
+               opts->version == 1 ? offsetof(klease_elector_options, margin_ms) : sizeof *o);
+        o->version = KLEASE_ELECTOR_OPTIONS_VERSION;
+    }
+    if (o->poll_interval_ms <= 0 || o->min_backoff_ms < 0 ||
+        o->max_backoff_ms < o->min_backoff_ms || o->vacate_timeout_ms < 0)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: poll interval must be positive, backoff "
+                            "0 <= min <= max, vacate timeout >= 0");
+    int64_t margin_ms =
+        o->margin_ms == KLEASE_MARGIN_AUTO ? params->renew_grace_ms / 2 : o->margin_ms;
+    if (margin_ms < 0)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: margin %lld ms must be at least 0 (or "
+                            "KLEASE_MARGIN_AUTO)",
+                            (long long)o->margin_ms);
+    if (margin_ms > 0 && margin_ms >= params->renew_grace_ms)
+        return klease__fail(err, KLEASE_EINVAL,
+                            "klease_elector_options: margin %lld ms must be less than the renew "
+                            "grace (%lld ms): renewal starts at the grace and gives up at the "
+                            "margin",
+                            (long long)margin_ms, (long long)params->renew_grace_ms);
+    *margin_ms_out = margin_ms;
+    return KLEASE_OK;
+}
 
 klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *claimant,
                            const klease_claim_params *params, const klease_elector_options *opts,
@@ -332,37 +394,11 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
         return st;
     if ((st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
         return st;
-    /* Fields a caller's older version does not have keep their defaults. */
-    klease_elector_options o = KLEASE_ELECTOR_OPTIONS_INIT;
-    if (opts != NULL) {
-        if (opts->version < 1 || opts->version > KLEASE_ELECTOR_OPTIONS_VERSION)
-            return klease__fail(err, KLEASE_EINVAL,
-                                "klease_elector_options: unknown version %d (this library "
-                                "knows 1 to %d)",
-                                opts->version, KLEASE_ELECTOR_OPTIONS_VERSION);
-        memcpy(&o, opts,
-               opts->version == 1 ? offsetof(klease_elector_options, margin_ms) : sizeof o);
-        o.version = KLEASE_ELECTOR_OPTIONS_VERSION;
-    }
+    klease_elector_options o;
+    int64_t margin_ms = 0;
+    if ((st = resolve_options(opts, params, &o, &margin_ms, err)) != KLEASE_OK)
+        return st;
     opts = &o;
-    if (opts->poll_interval_ms <= 0 || opts->min_backoff_ms < 0 ||
-        opts->max_backoff_ms < opts->min_backoff_ms || opts->vacate_timeout_ms < 0)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "klease_elector_options: poll interval must be positive, backoff "
-                            "0 <= min <= max, vacate timeout >= 0");
-    int64_t margin_ms =
-        opts->margin_ms == KLEASE_MARGIN_AUTO ? params->renew_grace_ms / 2 : opts->margin_ms;
-    if (margin_ms < 0)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "klease_elector_options: margin %lld ms must be at least 0 (or "
-                            "KLEASE_MARGIN_AUTO)",
-                            (long long)opts->margin_ms);
-    if (margin_ms > 0 && margin_ms >= params->renew_grace_ms)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "klease_elector_options: margin %lld ms must be less than the renew "
-                            "grace (%lld ms): renewal starts at the grace and gives up at the "
-                            "margin",
-                            (long long)margin_ms, (long long)params->renew_grace_ms);
 
     klease_elector *e = klease__calloc(1, sizeof *e);
     if (e == NULL)
@@ -415,9 +451,9 @@ klease_status klease_elector_wait_change(klease_elector *e, uint64_t *seen, int6
                                          klease_claim *out, bool *has_claim)
 {
     /* Waits are on the elector's clock, so tests with a fake clock stay exact. */
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX
-                                      : klease__add_sat(klease__mono_ns(e->clock),
-                                                        klease__ms_to_ns(timeout_ms));
+    int64_t deadline =
+        timeout_ms < 0 ? INT64_MAX
+                       : klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(timeout_ms));
     klease_status st = KLEASE_OK;
     pthread_mutex_lock(&e->mu);
     e->waiters++;

@@ -1,91 +1,118 @@
-/* The lease manager: the seed's LeaseManager in C.
- *
- * Time and safety (see also the README):
- *  - Our own claim ends at the monotonic send time of the write that made
- *    it + the duration (whole seconds, the value written on the wire). No
- *    other participant can believe it ends earlier.
- *  - Someone else's claim ends at the earlier of two instants:
- *      wall rule: renewTime + duration + clock_skew_tolerance, on our wall
- *                 clock. Safe while the writer's wall clock is at most the
- *                 tolerance behind ours; lets a fresh process take over an
- *                 abandoned lease at once.
- *      monotonic rule: the moment the lease has been unchanged (same
- *                 resourceVersion) for a whole duration since we first saw
- *                 that version. Safe under any wall-clock skew: the write we
- *                 saw was sent before we saw it, and our acquire carries the
- *                 resourceVersion as a precondition, so it can only succeed
- *                 if no renewal happened since.
- *    A lease that names the claimant but was not written by this manager
- *    (a restart under the same identity) is judged without the tolerance.
- *  - The API server decides every race: acquire and renew carry the
- *    resourceVersion, so two writers can never both succeed from one version.
- */
+/* The lease manager: the seed's LeaseManager in C. It serialises API calls,
+ * sends reads and writes, and keeps the cache (lease/lease_cache.h, which
+ * states the time and safety rules) under its state lock. The API server
+ * decides every race: acquire and renew carry the resourceVersion, so two
+ * writers can never both succeed from one version. */
 #include "lease/manager.h"
 
+#include "api/client.h"
+#include "api/lease_api.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "kube/lease_api.h"
 #include "lease/claim.h"
+#include "lease/lease_cache.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define DEFAULT_FIELD_MANAGER "klease"
+
+struct klease_manager {
+    klease_client *client;
+    char *ns;
+    char *name;
+    char *field_manager;
+    int max_conflict_rounds;
+
+    /* Serialises API calls, as the seed's async mutex does. Held across I/O. */
+    pthread_mutex_t io_mu;
+    /* Guards everything below. Never held across I/O, so readers of the
+     * cached claim never wait behind the network. */
+    pthread_mutex_t state_mu;
+    klease__lease_cache cache;
+    klease_manager_stats stats;
+};
+
+klease_client *klease__manager_client(const klease_manager *m)
+{
+    return m->client;
+}
 
 const klease__clock *klease__manager_clock(const klease_manager *m)
 {
     return m->client->clock;
 }
 
-/* ------------------------------------------------------------ validation */
-
-klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *duration_s,
-                                         int64_t *grace_ns, klease_error *err)
+const klease__logger *klease__manager_log(const klease_manager *m)
 {
-    if (p == NULL)
-        return klease__fail(err, KLEASE_EINVAL, "claim params are NULL");
-    if (p->version < 1 || p->version > KLEASE_CLAIM_PARAMS_VERSION)
-        return klease__fail(err, KLEASE_EINVAL, "klease_claim_params: unknown version %d",
-                            p->version);
-    if (p->lease_duration_ms < 1000 || p->lease_duration_ms > (int64_t)INT32_MAX * 1000)
-        return klease__fail(
-            err, KLEASE_EINVAL,
-            "lease duration %lld ms: must be at least 1 s (and fit in int32 seconds)",
-            (long long)p->lease_duration_ms);
-    int64_t secs = p->lease_duration_ms / 1000;
-    if (p->renew_grace_ms < 0 || p->renew_grace_ms >= secs * 1000)
-        return klease__fail(err, KLEASE_EINVAL,
-                            "renew grace %lld ms: must be at least 0 and less than the lease "
-                            "duration (%lld s)",
-                            (long long)p->renew_grace_ms, (long long)secs);
-    *duration_s = secs;
-    *grace_ns = klease__ms_to_ns(p->renew_grace_ms);
-    return KLEASE_OK;
+    return &m->client->log;
 }
 
-klease_status klease__claimant_check(const char *claimant, klease_error *err)
+/* One instant for the cache, read once per decision under state_mu. */
+static klease__now now_of(const klease_manager *m)
 {
-    if (claimant == NULL || claimant[0] == '\0')
-        return klease__fail(err, KLEASE_EINVAL, "claimant identity is empty");
-    size_t len = strnlen(claimant, KLEASE_IDENTITY_MAX + 1);
-    if (len > KLEASE_IDENTITY_MAX)
-        return klease__fail(err, KLEASE_EINVAL, "claimant identity is longer than %d bytes",
-                            KLEASE_IDENTITY_MAX);
-    /* Holders are compared as whole strings: an identity with a control
-     * character (or the mark an embedded NUL decodes to) could never be told
-     * apart from, or recognised as, the holder the server stores. */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)claimant[i];
-        if (ch < 0x20 || ch == 0x7f)
-            return klease__fail(err, KLEASE_EINVAL,
-                                "claimant identity contains a control character (byte %zu)", i);
-    }
-    if (strstr(claimant, KLEASE__JSON_NUL_MARK) != NULL)
-        return klease__fail(err, KLEASE_EINVAL, "claimant identity contains U+FFFF");
-    return KLEASE_OK;
+    const klease__clock *c = klease__manager_clock(m);
+    return (klease__now){.mono_ns = klease__mono_ns(c), .wall_ns = klease__wall_ns(c)};
 }
 
 /* ------------------------------------------------------------- the cache */
+
+/* The one step that takes in a lease we just read or wrote: stores it in the
+ * cache and derives the claim at one instant, and counts `counter` (may be
+ * NULL). `own_deadline` is the send time + duration of our own write, or
+ * INT64_MIN (see klease__cache_accept). */
+static void accept_lease(klease_manager *m, const klease__lease *l, int64_t own_deadline,
+                         uint64_t *counter)
+{
+    pthread_mutex_lock(&m->state_mu);
+    klease__cache_accept(&m->cache, l, own_deadline, now_of(m));
+    if (counter != NULL)
+        (*counter)++;
+    pthread_mutex_unlock(&m->state_mu);
+}
+
+/* Stops trusting the cache (the lease is gone, or a write's outcome is
+ * unknown); `distrust_own` also forgets our last write. Counts `counter`
+ * (may be NULL). */
+static void forget_lease(klease_manager *m, bool distrust_own, uint64_t *counter)
+{
+    pthread_mutex_lock(&m->state_mu);
+    klease__cache_forget(&m->cache, distrust_own);
+    if (counter != NULL)
+        (*counter)++;
+    pthread_mutex_unlock(&m->state_mu);
+}
+
+/* Decodes a response body into `l` and releases the body. */
+static klease_status read_lease(klease__http_response *resp, klease__lease *l, klease_error *err)
+{
+    klease_status st = klease__lease_decode(resp->body, resp->body_len, l, err);
+    klease__http_response_clear(resp);
+    return st;
+}
+
+void klease__manager_observe(klease_manager *m, const klease__lease *l)
+{
+    pthread_mutex_lock(&m->state_mu);
+    klease__cache_observe(&m->cache, l, now_of(m));
+    pthread_mutex_unlock(&m->state_mu);
+}
+
+void klease__manager_forget(klease_manager *m)
+{
+    forget_lease(m, false, NULL);
+}
+
+void klease__manager_view_get(klease_manager *m, klease__manager_view *out)
+{
+    pthread_mutex_lock(&m->state_mu);
+    out->has_lease = m->cache.has_lease;
+    out->lease = m->cache.lease;
+    out->has_claim = m->cache.has_claim;
+    out->claim = m->cache.claim;
+    pthread_mutex_unlock(&m->state_mu);
+}
 
 static void count(klease_manager *m, uint64_t *counter)
 {
@@ -112,11 +139,9 @@ static klease_status count_failure(klease_manager *m, klease_status st)
  * thread back when its leadership ends, not only when its claim does. */
 static int64_t call_timeout_ms(klease_manager *m, const char *claimant, int64_t margin_ns)
 {
-    int64_t left = 0;
     int64_t now = klease__mono_ns(klease__manager_clock(m));
     pthread_mutex_lock(&m->state_mu);
-    if (m->has_claim && klease__claim_names(&m->claim, claimant) && m->claim.deadline_mono_ns > now)
-        left = m->claim.deadline_mono_ns - now;
+    int64_t left = klease__cache_left_ns(&m->cache, claimant, now);
     pthread_mutex_unlock(&m->state_mu);
     if (left <= 0)
         return 0;
@@ -131,7 +156,6 @@ static int64_t call_timeout_ms(klease_manager *m, const char *claimant, int64_t 
 static klease_status refresh(klease_manager *m, const char *claimant, int64_t margin_ns,
                              klease__cancel *cancel, klease_error *err)
 {
-    const klease__clock *c = klease__manager_clock(m);
     klease__http_response resp;
     klease__call call = {.timeout_ms = call_timeout_ms(m, claimant, margin_ns), .cancel = cancel};
     count(m, &m->stats.api_calls);
@@ -143,14 +167,9 @@ static klease_status refresh(klease_manager *m, const char *claimant, int64_t ma
     if (st != KLEASE_OK)
         return count_failure(m, st);
     klease__lease l;
-    st = klease__lease_decode(resp.body, resp.body_len, &l, err);
-    klease__http_response_clear(&resp);
-    if (st != KLEASE_OK)
+    if ((st = read_lease(&resp, &l, err)) != KLEASE_OK)
         return count_failure(m, st);
-    pthread_mutex_lock(&m->state_mu);
-    klease__manager_store(m, &l, klease__mono_ns(c));
-    klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
-    pthread_mutex_unlock(&m->state_mu);
+    accept_lease(m, &l, INT64_MIN, NULL);
     return KLEASE_OK;
 }
 
@@ -161,7 +180,6 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
                                  int64_t margin_ns, klease__cancel *cancel,
                                  uint64_t *success_counter, klease_error *err)
 {
-    const klease__clock *c = klease__manager_clock(m);
     klease__http_response resp;
     klease__call call = {.timeout_ms = call_timeout_ms(m, claimant, margin_ns), .cancel = cancel};
     count(m, &m->stats.api_calls);
@@ -170,28 +188,19 @@ static klease_status write_claim(klease_manager *m, const char *claimant, klease
     if (st != KLEASE_OK)
         return count_failure(m, st);
     klease__lease l;
-    st = klease__lease_decode(resp.body, resp.body_len, &l, err);
-    klease__http_response_clear(&resp);
+    st = read_lease(&resp, &l, err);
     if (st == KLEASE_OK && !klease__lease_held_by(&l, claimant))
         st = klease__fail(err, KLEASE_EPROTO,
                           "the server accepted our write but the lease "
                           "names another holder");
-    pthread_mutex_lock(&m->state_mu);
     if (st != KLEASE_OK) {
         /* The write may have landed but we cannot read the result: trust
          * nothing cached, so the next call reads the lease again. */
-        m->has_lease = false;
-        m->has_claim = false;
-        m->stats.errors++;
-    } else {
-        klease__strlcpy(m->own_rv, l.resource_version, sizeof m->own_rv);
-        m->own_deadline = klease__add_sat(send_mono, klease__s_to_ns(duration_s));
-        klease__manager_store(m, &l, klease__mono_ns(c));
-        klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
-        (*success_counter)++;
+        forget_lease(m, false, &m->stats.errors);
+        return st;
     }
-    pthread_mutex_unlock(&m->state_mu);
-    return st;
+    accept_lease(m, &l, klease__add_sat(send_mono, klease__s_to_ns(duration_s)), success_counter);
+    return KLEASE_OK;
 }
 
 static klease_status renew(klease_manager *m, const klease__lease *seen, const char *claimant,
@@ -232,21 +241,105 @@ static klease_status acquire(klease_manager *m, const klease__lease *seen, const
 
 /* ------------------------------------------------------------ operations */
 
-static bool is_ours_and_fresh(klease_manager *m, const char *claimant, int64_t now,
-                              int64_t grace_ns, klease_claim *out)
+/* The fast path: our claim, outside the renew grace. No I/O, no allocation. */
+static bool fresh_claim(klease_manager *m, const char *claimant, int64_t grace_ns,
+                        klease_claim *out)
 {
-    bool fresh = m->has_claim && klease__claim_names(&m->claim, claimant) &&
-                 now < m->claim.deadline_mono_ns - grace_ns;
-    if (fresh && out != NULL)
-        *out = m->claim;
+    pthread_mutex_lock(&m->state_mu);
+    klease__now now = now_of(m);
+    klease__cache_set_claimant(&m->cache, claimant, now);
+    bool fresh = klease__cache_left_ns(&m->cache, claimant, now.mono_ns) > grace_ns;
+    if (fresh)
+        *out = m->cache.claim;
+    pthread_mutex_unlock(&m->state_mu);
     return fresh;
+}
+
+/* What one round of ensure_claimed decides from: the cache judged now. */
+typedef struct round_view {
+    klease__lease seen;
+    bool has_lease;
+    bool has_claim; /* then *out holds the claim */
+    bool mine;      /* the lease names the claimant */
+    int64_t now;
+} round_view;
+
+static void look(klease_manager *m, const char *claimant, round_view *v, klease_claim *out)
+{
+    pthread_mutex_lock(&m->state_mu);
+    klease__now now = now_of(m);
+    klease__cache_derive(&m->cache, now);
+    v->now = now.mono_ns;
+    v->has_lease = m->cache.has_lease;
+    v->has_claim = m->cache.has_claim;
+    v->seen = m->cache.lease;
+    if (v->has_claim)
+        *out = m->cache.claim;
+    /* As in the seed, a lease that names us is renewed, even after our
+     * local deadline: the resourceVersion precondition makes that safe,
+     * and a renewal keeps acquireTime. */
+    v->mine = v->has_lease && klease__lease_held_by(&v->seen, claimant);
+    pthread_mutex_unlock(&m->state_mu);
+}
+
+typedef enum round_end {
+    ROUND_DONE,     /* the status (and *out on KLEASE_OK) is the answer */
+    ROUND_AGAIN,    /* the lease was read again: look again */
+    ROUND_CONFLICT, /* another writer got in first */
+} round_end;
+
+typedef struct claim_call {
+    const char *claimant;
+    int64_t duration_s;
+    int64_t grace_ns;
+    int64_t margin_ns;
+    klease__cancel *cancel;
+} claim_call;
+
+/* One round: read, renew, acquire or accept what the cache says. */
+static round_end one_round(klease_manager *m, const claim_call *k, const round_view *v,
+                           klease_status *st, klease_claim *out, klease_error *err)
+{
+    if (!v->has_lease) {
+        /* Forgotten (deleted, or a write whose result we could not read). */
+        *st = refresh(m, k->claimant, k->margin_ns, k->cancel, err);
+        return *st == KLEASE_OK ? ROUND_AGAIN : ROUND_DONE;
+    }
+    if (v->mine) {
+        if (v->has_claim && v->now < out->deadline_mono_ns - k->grace_ns) {
+            *st = KLEASE_OK; /* another thread renewed while we waited */
+            return ROUND_DONE;
+        }
+        *st = renew(m, &v->seen, k->claimant, k->duration_s, k->margin_ns, k->cancel, err);
+    } else if (v->has_claim) {
+        *st = KLEASE_OK; /* someone else's current claim */
+        return ROUND_DONE;
+    } else {
+        *st = acquire(m, &v->seen, k->claimant, k->duration_s, k->margin_ns, k->cancel, err);
+        if (*st == KLEASE_EHTTP && err->http_code == 400) {
+            /* Apply answers 400 "name must be provided" when the lease
+             * was deleted: tell that apart by reading it. */
+            klease_error get_err;
+            if (refresh(m, k->claimant, k->margin_ns, k->cancel, &get_err) == KLEASE_ENOTFOUND) {
+                *st =
+                    klease__fail(err, KLEASE_ENOTFOUND, "lease %s/%s was deleted", m->ns, m->name);
+                return ROUND_DONE;
+            }
+        }
+    }
+    if (*st == KLEASE_OK) {
+        pthread_mutex_lock(&m->state_mu);
+        *out = m->cache.claim;
+        pthread_mutex_unlock(&m->state_mu);
+    }
+    return *st == KLEASE_ECONFLICT ? ROUND_CONFLICT : ROUND_DONE;
 }
 
 klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
                                      const klease_claim_params *params, int64_t margin_ns,
                                      klease__cancel *cancel, klease_claim *out, klease_error *err)
 {
-    int64_t duration_s, grace_ns;
+    claim_call k = {.claimant = claimant, .margin_ns = margin_ns, .cancel = cancel};
     klease_status st;
     /* Decisions below read the error's details, so it is filled even when
      * the caller passed none: behaviour must not depend on `err`. */
@@ -256,79 +349,20 @@ klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
     if (m == NULL || out == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_ensure_claimed: NULL argument");
     if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK ||
-        (st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
+        (st = klease__claim_params_check(params, &k.duration_s, &k.grace_ns, err)) != KLEASE_OK)
         return st;
-    const klease__clock *c = klease__manager_clock(m);
-
-    /* The fast path: our claim, outside the renew grace. No I/O, no allocation. */
-    pthread_mutex_lock(&m->state_mu);
-    if (strcmp(m->claimant, claimant) != 0) {
-        /* The cached claim was judged before we knew it could be ours (a
-         * restart under the same identity): judge it again without the
-         * skew tolerance, or we would lead past its real deadline. */
-        klease__strlcpy(m->claimant, claimant, sizeof m->claimant);
-        klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
-    }
-    bool fresh = is_ours_and_fresh(m, claimant, klease__mono_ns(c), grace_ns, out);
-    pthread_mutex_unlock(&m->state_mu);
-    if (fresh)
+    if (fresh_claim(m, claimant, k.grace_ns, out))
         return KLEASE_OK;
 
     pthread_mutex_lock(&m->io_mu);
     int conflicts = 0;
     for (;;) {
-        klease__lease seen;
-        bool has_lease, has_claim, mine = false;
-        pthread_mutex_lock(&m->state_mu);
-        int64_t now = klease__mono_ns(c);
-        klease__manager_derive(m, now, klease__wall_ns(c));
-        has_lease = m->has_lease;
-        has_claim = m->has_claim;
-        seen = m->lease;
-        if (has_claim)
-            *out = m->claim;
-        /* As in the seed, a lease that names us is renewed, even after our
-         * local deadline: the resourceVersion precondition makes that safe,
-         * and a renewal keeps acquireTime. */
-        mine = has_lease && klease__lease_held_by(&seen, claimant);
-        pthread_mutex_unlock(&m->state_mu);
-
-        if (!has_lease) {
-            /* Forgotten (deleted, or a write whose result we could not read). */
-            st = refresh(m, claimant, margin_ns, cancel, err);
-            if (st != KLEASE_OK)
-                break;
+        round_view v;
+        look(m, claimant, &v, out);
+        round_end end = one_round(m, &k, &v, &st, out, err);
+        if (end == ROUND_AGAIN)
             continue;
-        }
-        if (mine) {
-            if (has_claim && now < out->deadline_mono_ns - grace_ns) {
-                st = KLEASE_OK; /* another thread renewed while we waited */
-                break;
-            }
-            st = renew(m, &seen, claimant, duration_s, margin_ns, cancel, err);
-        } else if (has_claim) {
-            st = KLEASE_OK; /* someone else's current claim */
-            break;
-        } else {
-            st = acquire(m, &seen, claimant, duration_s, margin_ns, cancel, err);
-            if (st == KLEASE_EHTTP && err->http_code == 400) {
-                /* Apply answers 400 "name must be provided" when the lease
-                 * was deleted: tell that apart by reading it. */
-                klease_error get_err;
-                if (refresh(m, claimant, margin_ns, cancel, &get_err) == KLEASE_ENOTFOUND) {
-                    st = klease__fail(err, KLEASE_ENOTFOUND, "lease %s/%s was deleted", m->ns,
-                                      m->name);
-                    break;
-                }
-            }
-        }
-        if (st == KLEASE_OK) {
-            pthread_mutex_lock(&m->state_mu);
-            *out = m->claim;
-            pthread_mutex_unlock(&m->state_mu);
-            break;
-        }
-        if (st != KLEASE_ECONFLICT)
+        if (end == ROUND_DONE)
             break;
         if (++conflicts > m->max_conflict_rounds) {
             st = klease__fail(err, KLEASE_ECONFLICT,
@@ -361,7 +395,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     pthread_mutex_unlock(&m->io_mu);
     if (st == KLEASE_OK || st == KLEASE_ENOTFOUND) {
         pthread_mutex_lock(&m->state_mu);
-        klease__manager_report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
+        klease__cache_report(&m->cache, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
         pthread_mutex_unlock(&m->state_mu);
     }
     return st;
@@ -378,7 +412,7 @@ klease_status klease_claimed(klease_manager *m, klease_claim *out, bool *has_cla
         return KLEASE_EINVAL;
     /* A cached claim that has run out is no claim (the seed's get() rule). */
     pthread_mutex_lock(&m->state_mu);
-    klease__manager_report(m, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
+    klease__cache_report(&m->cache, klease__mono_ns(klease__manager_clock(m)), out, has_claim);
     pthread_mutex_unlock(&m->state_mu);
     return KLEASE_OK;
 }
@@ -401,17 +435,15 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
         /* Clear only what a fresh copy says is ours. */
         if ((st = refresh(m, claimant, 0, cancel, err)) != KLEASE_OK)
             break;
-        klease__lease seen;
-        pthread_mutex_lock(&m->state_mu);
-        seen = m->lease;
+        klease__manager_view view;
+        klease__manager_view_get(m, &view);
         /* As in the seed, an expired claim is not vacated: the lease is
          * free to take already, and its fields stay as they were. */
-        bool current = m->has_claim && klease__mono_ns(c) < m->claim.deadline_mono_ns;
-        pthread_mutex_unlock(&m->state_mu);
-        if (!current || !klease__lease_held_by(&seen, claimant))
+        bool current = view.has_claim && klease__mono_ns(c) < view.claim.deadline_mono_ns;
+        if (!current || !klease__lease_held_by(&view.lease, claimant))
             break; /* not ours (any more), or expired: nothing to give up */
 
-        char *body = klease__lease_vacate_body(seen.resource_version);
+        char *body = klease__lease_vacate_body(view.lease.resource_version);
         if (body == NULL) {
             st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
             break;
@@ -424,19 +456,11 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
         cJSON_free(body);
         if (st == KLEASE_OK) {
             klease__lease l;
-            st = klease__lease_decode(resp.body, resp.body_len, &l, err);
-            klease__http_response_clear(&resp);
-            pthread_mutex_lock(&m->state_mu);
-            if (st == KLEASE_OK) {
+            if ((st = read_lease(&resp, &l, err)) == KLEASE_OK)
                 /* Keep the new resourceVersion (the seed drops it). */
-                klease__manager_store(m, &l, klease__mono_ns(c));
-                klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
-                m->stats.vacates++;
-            } else {
-                m->has_lease = false;
-                m->has_claim = false;
-            }
-            pthread_mutex_unlock(&m->state_mu);
+                accept_lease(m, &l, INT64_MIN, &m->stats.vacates);
+            else
+                forget_lease(m, false, NULL);
             if (st == KLEASE_OK && vacated != NULL)
                 *vacated = true;
             break;
@@ -449,11 +473,7 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
     if (st != KLEASE_OK && st != KLEASE_ENOTFOUND) {
         /* The outcome is unknown (the write may have landed): stop trusting
          * our cached claim, so the next ensure_claimed asks the server. */
-        pthread_mutex_lock(&m->state_mu);
-        m->has_lease = false;
-        m->has_claim = false;
-        m->own_rv[0] = '\0';
-        pthread_mutex_unlock(&m->state_mu);
+        forget_lease(m, true, NULL);
     }
     if (st == KLEASE_ENOTFOUND)
         st = KLEASE_OK; /* a deleted lease is held by no one */
@@ -503,15 +523,9 @@ static klease_status create_lease(klease_manager *m, klease_error *err)
     if (st != KLEASE_OK)
         return st;
     klease__lease l;
-    st = klease__lease_decode(resp.body, resp.body_len, &l, err);
-    klease__http_response_clear(&resp);
-    if (st != KLEASE_OK)
+    if ((st = read_lease(&resp, &l, err)) != KLEASE_OK)
         return st;
-    const klease__clock *c = klease__manager_clock(m);
-    pthread_mutex_lock(&m->state_mu);
-    klease__manager_store(m, &l, klease__mono_ns(c));
-    klease__manager_derive(m, klease__mono_ns(c), klease__wall_ns(c));
-    pthread_mutex_unlock(&m->state_mu);
+    accept_lease(m, &l, INT64_MIN, NULL);
     return KLEASE_OK;
 }
 
@@ -552,7 +566,7 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
                             strerror(rc));
     }
     m->client = client;
-    m->skew_tolerance_ns = klease__ms_to_ns(opts->clock_skew_tolerance_ms);
+    klease__cache_init(&m->cache, klease__ms_to_ns(opts->clock_skew_tolerance_ms));
     m->max_conflict_rounds = opts->max_conflict_rounds;
     if ((m->ns = klease__strdup(ns)) == NULL || (m->name = klease__strdup(name)) == NULL ||
         (m->field_manager = klease__strdup(opts->field_manager ? opts->field_manager

@@ -1,47 +1,27 @@
-/* Lease manager internals shared with the elector and the tests. */
+/* Lease manager internals shared with the elector and the tests. Owned by
+ * lease/manager.c. */
 #ifndef KLEASE_LEASE_MANAGER_H
 #define KLEASE_LEASE_MANAGER_H
 
-#include "kube/client.h"
-#include "kube/http.h"
+#include "core/budget.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "lease/codec.h"
 
-#include <pthread.h>
+#include <stdbool.h>
 
-struct klease_manager {
-    klease_client *client;
-    char *ns;
-    char *name;
-    char *field_manager;
-    int64_t skew_tolerance_ns;
-    int max_conflict_rounds;
+/* struct klease_manager is private to lease/manager.c; the elector and the
+ * tests use the accessors below. */
 
-    /* Serialises API calls, as the seed's async mutex does. Held across I/O. */
-    pthread_mutex_t io_mu;
-    /* Guards everything below. Never held across I/O, so readers of the
-     * cached claim never wait behind the network. */
-    pthread_mutex_t state_mu;
-    klease__lease lease; /* last copy seen (valid when has_lease) */
+/* A consistent copy of the manager's cache, taken under its state lock. */
+typedef struct klease__manager_view {
     bool has_lease;
-    int64_t observed_at_mono; /* when lease.resource_version was first seen */
+    klease__lease lease; /* the last copy seen (valid when has_lease) */
     bool has_claim;
-    klease_claim claim;              /* derived from lease; ours carries the send-time deadline */
-    char own_rv[KLEASE__RV_MAX + 1]; /* resourceVersion of our last successful write */
-    int64_t own_deadline;            /* that write's send time + duration */
-    char claimant[KLEASE_IDENTITY_MAX + 1]; /* the last claimant of ensure_claimed */
-    klease_manager_stats stats;
-};
+    klease_claim claim; /* derived from lease when it was last stored or judged */
+} klease__manager_view;
 
-/* The cache (lease/lease_cache.c); callers hold state_mu. */
-
-/* Recomputes claim/has_claim from the cached lease at (now_mono, now_wall). */
-void klease__manager_derive(klease_manager *m, int64_t now_mono, int64_t now_wall);
-/* Stores a fresh copy of the lease; a new resourceVersion restarts the
- * "unchanged since observed" clock. */
-void klease__manager_store(klease_manager *m, const klease__lease *l, int64_t now_mono);
-/* What klease_claimed() and klease_sync() report (see klease.h). */
-void klease__manager_report(const klease_manager *m, int64_t now, klease_claim *out,
-                            bool *has_claim);
+void klease__manager_view_get(klease_manager *m, klease__manager_view *out);
 
 /* ensure_claimed / vacate / sync with a cancellation token (the elector's).
  * ensure_claimed's calls end `margin_ns` before our claim's deadline while
@@ -55,19 +35,15 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
                            bool *has_claim, klease_error *err);
 
 /* Replaces the cached lease with a copy seen elsewhere (a watch event),
- * unless it is older than what the cache holds. Takes state_mu. */
+ * unless it is older than what the cache holds. Takes the state lock. */
 void klease__manager_observe(klease_manager *m, const klease__lease *lease);
-/* The lease was deleted (a watch event): forget it. Takes state_mu. */
+/* The lease was deleted (a watch event): forget it. Takes the state lock. */
 void klease__manager_forget(klease_manager *m);
 
-/* Parameters checked and converted: whole seconds. */
-klease_status klease__claim_params_check(const klease_claim_params *p, int64_t *duration_s,
-                                         int64_t *grace_ns, klease_error *err);
-
-/* A claimant identity we may claim with: 1 to KLEASE_IDENTITY_MAX bytes, no
- * control characters (KLEASE_EINVAL otherwise, with a message saying why). */
-klease_status klease__claimant_check(const char *claimant, klease_error *err);
-
+/* The manager's client, its clock and its log; all live as long as the
+ * client. */
+klease_client *klease__manager_client(const klease_manager *m);
 const klease__clock *klease__manager_clock(const klease_manager *m);
+const klease__logger *klease__manager_log(const klease_manager *m);
 
 #endif

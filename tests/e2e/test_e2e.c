@@ -6,7 +6,7 @@
  * deleted at the end, pass or fail. */
 #include "cmocka_wrap.h"
 
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "kubert_scenarios.h"
 
 #include <stdio.h>
@@ -34,8 +34,8 @@ static int group_setup(void **state)
     ctx.ns = ns != NULL && ns[0] != '\0' ? ns : "default";
     snprintf(prefix, sizeof prefix, "klease-e2e-%ld-%d", (long)time(NULL) % 100000, (int)getpid());
     ctx.prefix = prefix;
-    fprintf(stderr, "e2e: server %s, namespace %s, leases %s-*\n",
-            klease_client_server(ctx.client), ctx.ns, prefix);
+    fprintf(stderr, "e2e: server %s, namespace %s, leases %s-*\n", klease_client_server(ctx.client),
+            ctx.ns, prefix);
     return 0;
 }
 

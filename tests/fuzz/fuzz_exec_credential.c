@@ -1,5 +1,5 @@
 /* libFuzzer target: an exec credential plugin's standard output. */
-#include "kube/exec_plugin.h"
+#include "config/exec_credential.h"
 
 #include <stddef.h>
 #include <stdint.h>

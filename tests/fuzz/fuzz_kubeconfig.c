@@ -6,7 +6,7 @@
  * the rest goes inside. This keeps the event-by-event depth limit, and what
  * happens right at it, in reach of every mutation instead of only of inputs
  * that happen to type 65 brackets. */
-#include "kube/kubeconfig.h"
+#include "config/kubeconfig.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * same for the same input and time, and delay-seconds (digits only) always
  * parse. Input: the header value (libcurl hands over a NUL-terminated
  * string, so this does too); the first byte also picks "now". */
-#include "kube/http.h"
+#include "http/http.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * Input: one byte choosing the HTTP code, one choosing Retry-After, then the
  * body. The transport always hands over a NUL-terminated body, so this does
  * too; the mapping must follow the code whatever the body says. */
-#include "kube/status.h"
+#include "api/status.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

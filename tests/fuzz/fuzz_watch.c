@@ -4,8 +4,8 @@
  * and both must yield the same events and the same result: the parser may
  * not depend on where the network cuts the bytes. Each event is handled as
  * the elector does (objects decoded as Leases, ERROR objects as Status). */
-#include "kube/status.h"
-#include "kube/watch.h"
+#include "api/status.h"
+#include "api/watch.h"
 #include "lease/codec.h"
 
 #include <stdint.h>
@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_LINE 4096 /* small, so the cap on a line is reached too */
+#define MAX_LINE   4096 /* small, so the cap on a line is reached too */
 #define MAX_EVENTS 64
 
 typedef struct trace {
@@ -34,8 +34,8 @@ static bool on_event(void *user, klease__watch_type type, const cJSON *object)
     } else if (type != KLEASE__WATCH_BOOKMARK) {
         klease__lease l;
         if (klease__lease_decode_object(object, &l, &err) == KLEASE_OK)
-            t->digest = t->digest * 31 + klease__holder_hash(l.resource_version,
-                                                             strlen(l.resource_version));
+            t->digest = t->digest * 31 +
+                        klease__holder_hash(l.resource_version, strlen(l.resource_version));
     }
     return t->n < MAX_EVENTS; /* stopping is deterministic, so both runs stop alike */
 }

@@ -2,7 +2,7 @@
 #include "itest.h"
 
 #include "cmocka_wrap.h"
-#include "kube/base64.h"
+#include "config/base64.h"
 
 #include <stdio.h>
 #include <stdlib.h>

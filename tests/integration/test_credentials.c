@@ -7,8 +7,8 @@
 
 #include "itest.h"
 #include "core/alloc.h"
-#include "kube/base64.h"
-#include "kube/lease_api.h"
+#include "config/base64.h"
+#include "api/lease_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include "cmocka_wrap.h"
 
 #include "itest.h"
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 
 #include <curl/curl.h>
 #include <stdatomic.h>

@@ -17,7 +17,7 @@
 #error "ELECTOR_CHILD must name the elector_child binary"
 #endif
 
-#define NS "default"
+#define NS   "default"
 #define MAXE 5
 
 extern char **environ;

@@ -149,7 +149,8 @@ static void test_missing_lease_without_and_with_create(void **state)
     env *e = *state;
     klease_manager *m = NULL;
     klease_error err;
-    assert_int_equal(klease_manager_init(&m, e->client, NS, "absent", NULL, &err), KLEASE_ENOTFOUND);
+    assert_int_equal(klease_manager_init(&m, e->client, NS, "absent", NULL, &err),
+                     KLEASE_ENOTFOUND);
     assert_null(m);
     klease_manager *a = manager(e, "absent", true);
     klease_manager *b = manager(e, "absent", true); /* exists now: reads it */

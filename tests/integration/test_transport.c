@@ -3,8 +3,8 @@
 #include "cmocka_wrap.h"
 
 #include "itest.h"
-#include "kube/lease_api.h"
-#include "kube/watch.h"
+#include "api/lease_api.h"
+#include "api/watch.h"
 #include "lease/codec.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,7 @@
 #!/bin/sh
-# Fails when a library exports a symbol that is not klease_*.
+# Fails when a library exports a symbol that is not klease_*, or carries a
+# test seam (the fake clock, the allocation fault-injection switch, the exec
+# plugin time-limit hook), which only the internal test library may have.
 # Usage: check_symbols.sh LIBRARY...
 set -eu
 status=0
@@ -33,6 +35,16 @@ for lib in "$@"; do
             fi
             ;;
         esac
+    fi
+    # All symbols, local ones too (a stripped shared library has none left
+    # to name, and then there is nothing to check).
+    seams=$(nm "$lib" 2>/dev/null | awk '{print $NF}' |
+        grep -E '^klease__(fake_clock_[a-z_]+|alloc_fail_after|alloc_count|alloc_failed_count|exec_plugin_set_timeout_ms)$' |
+        sort -u || true)
+    if [ -n "$seams" ]; then
+        echo "FAIL: $lib carries test seams:"
+        printf '  %s\n' $seams
+        status=1
     fi
 done
 exit $status

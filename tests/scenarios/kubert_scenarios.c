@@ -4,7 +4,7 @@
 
 #include "cmocka_wrap.h"
 #include "core/clock.h"
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "lease/codec.h"
 
 #include <stdio.h>
@@ -195,9 +195,8 @@ void scenario_cleanup(const scenario_ctx *e)
     for (size_t i = 0; i < sizeof SCENARIO_LEASES / sizeof SCENARIO_LEASES[0]; i++) {
         char buf[128];
         klease__http_response resp;
-        klease_status st = klease__lease_delete(e->client, e->ns,
-                                                lease_name(e, SCENARIO_LEASES[i], buf), NULL,
-                                                &resp, NULL);
+        klease_status st = klease__lease_delete(
+            e->client, e->ns, lease_name(e, SCENARIO_LEASES[i], buf), NULL, &resp, NULL);
         if (st == KLEASE_OK)
             klease__http_response_clear(&resp);
     }

@@ -35,8 +35,8 @@ static inline long alloc_fail_each(const char *what, alloc_fail_run_fn run, void
             return n;
         }
         if (st != want && st != KLEASE_ENOMEM)
-            fail_msg("%s: allocation %ld failing gave status %d (%s), want %d or ENOMEM", what,
-                     n, st, klease_strerror(st), want);
+            fail_msg("%s: allocation %ld failing gave status %d (%s), want %d or ENOMEM", what, n,
+                     st, klease_strerror(st), want);
         if (n > 100000)
             fail_msg("%s: never succeeded", what);
     }

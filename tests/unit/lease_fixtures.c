@@ -11,8 +11,7 @@ const char *const CONFLICT_STATUS =
     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
     "\"message\":\"the object has been modified\",\"reason\":\"Conflict\",\"code\":409}";
 
-char *lease_json(int rv, const char *holder, int64_t renew_wall_ns, int duration_s,
-                 int transitions)
+char *lease_json(int rv, const char *holder, int64_t renew_wall_ns, int duration_s, int transitions)
 {
     char t[KLEASE__MICROTIME_LEN + 1];
     klease__microtime_format(renew_wall_ns, t);

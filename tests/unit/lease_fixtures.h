@@ -5,8 +5,8 @@
 #include "core/clock.h"
 #include "scripted_transport.h"
 
-#define S KLEASE__NS_PER_S
-#define MS KLEASE__NS_PER_MS
+#define S     KLEASE__NS_PER_S
+#define MS    KLEASE__NS_PER_MS
 #define WALL0 (INT64_C(1795456800) * S) /* 2026-11-23T18:00:00Z */
 #define MONO0 (INT64_C(1000) * S)
 

@@ -2,7 +2,7 @@
 #include "scripted_transport.h"
 
 #include "core/clock.h"
-#include "kube/client.h"
+#include "api/client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -113,8 +113,7 @@ static klease_status play(scripted_transport *t, const klease__http_request *req
     cancelled:
         if (err != NULL) {
             err->status = KLEASE_ECLOSED;
-            snprintf(err->message, sizeof err->message, "%s %s: cancelled", req->method,
-                     req->path);
+            snprintf(err->message, sizeof err->message, "%s %s: cancelled", req->method, req->path);
         }
         return KLEASE_ECLOSED;
     }

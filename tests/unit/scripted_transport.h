@@ -4,14 +4,14 @@
 #define KLEASE_TEST_SCRIPTED_TRANSPORT_H
 
 #include "core/clock.h"
-#include "kube/http.h"
+#include "http/http.h"
 
 #include <stdbool.h>
 
 #define SCRIPT_MAX 64
 
 typedef struct scripted_reply {
-    klease_status status;   /* KLEASE_OK: an HTTP response; else the transport fails so */
+    klease_status status; /* KLEASE_OK: an HTTP response; else the transport fails so */
     int http_status;
     const char *body;       /* copied when pushed; NULL = "" */
     int64_t retry_after_ms; /* -1 none (0 is taken as none too, for brevity) */

@@ -10,8 +10,9 @@
 #include "alloc_fail.h"
 
 #include "core/fake_clock.h"
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "kube_test_util.h"
+#include "api/client.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
 #include "scripted_transport.h"
@@ -56,16 +57,19 @@ static void test_client_creation_from_a_kubeconfig_survives_every_allocation_fai
     write_file(dir, "ca.crt", "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n");
     /* A relative CA file and token file, inline client certificate, two
      * contexts: every allocation path of loading, credentials and transport. */
-    write_file(dir, "config",
-               "apiVersion: v1\nkind: Config\ncurrent-context: main\n"
-               "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n"
-               "    certificate-authority: ca.crt\n    tls-server-name: api.internal\n"
-               "users:\n- name: u\n  user:\n    tokenFile: token\n"
-               "- name: cert\n  user:\n"
-               "    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClkyVnlkQT09Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K\n"
-               "    client-key-data: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCmEyVjUKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=\n"
-               "contexts:\n- name: main\n  context: {cluster: c, user: u, namespace: team-a}\n"
-               "- name: other\n  context: {cluster: c, user: cert}\n");
+    write_file(
+        dir, "config",
+        "apiVersion: v1\nkind: Config\ncurrent-context: main\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n"
+        "    certificate-authority: ca.crt\n    tls-server-name: api.internal\n"
+        "users:\n- name: u\n  user:\n    tokenFile: token\n"
+        "- name: cert\n  user:\n"
+        "    client-certificate-data: "
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClkyVnlkQT09Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K\n"
+        "    client-key-data: "
+        "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCmEyVjUKLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=\n"
+        "contexts:\n- name: main\n  context: {cluster: c, user: u, namespace: team-a}\n"
+        "- name: other\n  context: {cluster: c, user: cert}\n");
     write_file(dir, "exec-config",
                "apiVersion: v1\nkind: Config\ncurrent-context: main\n"
                "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n"
@@ -254,7 +258,8 @@ static klease_status run_watch(void *ctx, long n)
     char rel[256];
     snprintf(rel, sizeof rel, "wire/%s", wc->fixture);
     char *body = read_fixture(rel);
-    scripted_push(v->t, (scripted_reply){.http_status = wc->http, .body = body, .chunk = wc->chunk});
+    scripted_push(v->t,
+                  (scripted_reply){.http_status = wc->http, .body = body, .chunk = wc->chunk});
     free(body);
     int events = 0;
     klease_error err;
@@ -299,9 +304,9 @@ static klease_status run_elector(void *ctx, long n)
         scripted_push(v->t, (scripted_reply){.http_status = 200, .body = line, .chunk = 9});
         free(line);
     }
-    push_lease(v->t, 200, rv, "me", env_wall(v), 30, 4);     /* the acquire */
-    push_lease(v->t, 200, rv, "me", env_wall(v), 30, 4);     /* close: the fresh read */
-    push_lease(v->t, 200, rv + 1, NULL, 0, 0, 4);            /* close: the vacate */
+    push_lease(v->t, 200, rv, "me", env_wall(v), 30, 4); /* the acquire */
+    push_lease(v->t, 200, rv, "me", env_wall(v), 30, 4); /* close: the fresh read */
+    push_lease(v->t, 200, rv + 1, NULL, 0, 0, 4);        /* close: the vacate */
     klease_elector *e = NULL;
     klease_error err;
     uint64_t failed_before = klease__alloc_failed_count();
@@ -329,7 +334,8 @@ static void test_elector_start_and_stop_survive_every_allocation_failure(void **
     (void)state;
     bool leader = false, follower = true;
     alloc_fail_each("elector (leads, vacates at close)", run_elector, &leader, KLEASE_OK);
-    alloc_fail_each("elector (follows, watch sees a vacate, takes over)", run_elector, &follower, KLEASE_OK);
+    alloc_fail_each("elector (follows, watch sees a vacate, takes over)", run_elector, &follower,
+                    KLEASE_OK);
 }
 
 int main(void)

@@ -337,7 +337,8 @@ static void test_every_allocation_failure_decoding_a_nul_holder_is_enomem(void *
     (void)state;
     alloc_fail_route_cjson();
     /* The rewritten copy of the text is one more allocation than usual. */
-    assert_true(alloc_fail_each("decode a NUL holder", decode_nul_holder_run, NULL, KLEASE_OK) >= 2);
+    assert_true(alloc_fail_each("decode a NUL holder", decode_nul_holder_run, NULL, KLEASE_OK) >=
+                2);
 }
 
 int main(void)

@@ -4,8 +4,8 @@
 
 #include "core/alloc.h"
 #include "core/fake_clock.h"
-#include "kube/credentials.h"
-#include "kube/exec_plugin.h"
+#include "config/credentials.h"
+#include "config/exec_plugin.h"
 #include "kube_test_util.h"
 
 #include <pthread.h>

@@ -4,6 +4,7 @@
 #include "cmocka_wrap.h"
 
 #include "core/fake_clock.h"
+#include "api/client.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
 #include "scripted_transport.h"

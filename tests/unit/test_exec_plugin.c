@@ -5,8 +5,8 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
-#include "kube/config.h"
-#include "kube/exec_plugin.h"
+#include "config/config.h"
+#include "config/exec_plugin.h"
 #include "kube_test_util.h"
 
 #include <time.h>

@@ -2,7 +2,7 @@
  * and call budgets. */
 #include "cmocka_wrap.h"
 
-#include "kube/http.h"
+#include "http/http.h"
 
 #include <string.h>
 

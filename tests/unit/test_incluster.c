@@ -2,9 +2,9 @@
 #include "cmocka_wrap.h"
 
 #include "core/alloc.h"
-#include "kube/config.h"
-#include "kube/config_internal.h"
-#include "kube/credentials.h"
+#include "config/config.h"
+#include "config/incluster.h"
+#include "config/credentials.h"
 #include "kube_test_util.h"
 
 typedef struct fixture {

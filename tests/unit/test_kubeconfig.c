@@ -3,8 +3,8 @@
 #include "cmocka_wrap.h"
 
 #include "core/alloc.h"
-#include "kube/config.h"
-#include "kube/kubeconfig.h"
+#include "config/config.h"
+#include "config/kubeconfig.h"
 #include "kube_test_util.h"
 
 #include <cjson/cJSON.h>

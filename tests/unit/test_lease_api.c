@@ -2,7 +2,7 @@
  * mapping of every real server error into klease_error. */
 #include "cmocka_wrap.h"
 
-#include "kube/lease_api.h"
+#include "api/lease_api.h"
 #include "scripted_transport.h"
 
 #include <stdio.h>
@@ -35,7 +35,8 @@ static void test_get_sends_the_lease_path_and_returns_the_body(void **state)
     klease__http_response_clear(&resp);
     scripted_request *r = &f->t->requests[0];
     assert_string_equal(r->method, "GET");
-    assert_string_equal(r->path, "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases/lease-a");
+    assert_string_equal(r->path,
+                        "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases/lease-a");
     assert_null(r->body);
     assert_int_equal(r->timeout_ms, 10000);
 }
@@ -64,8 +65,8 @@ static void test_strategic_merge_never_sends_force(void **state)
     scripted_push_fixture(f->t, 200, "04-smp-correct-rv.json");
     klease__http_response resp;
     assert_int_equal(klease__lease_patch(f->client, "klease-test", "lease-a",
-                                         KLEASE__PATCH_STRATEGIC, "{}", "klease", true, NULL,
-                                         &resp, NULL),
+                                         KLEASE__PATCH_STRATEGIC, "{}", "klease", true, NULL, &resp,
+                                         NULL),
                      KLEASE_OK);
     klease__http_response_clear(&resp);
     assert_int_equal(klease__lease_patch(f->client, "klease-test", "lease-a", KLEASE__PATCH_MERGE,
@@ -89,8 +90,9 @@ static void test_create_posts_to_the_collection(void **state)
     assert_int_equal(resp.status, 201);
     klease__http_response_clear(&resp);
     assert_string_equal(f->t->requests[0].method, "POST");
-    assert_string_equal(f->t->requests[0].path,
-                        "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases?fieldManager=klease");
+    assert_string_equal(
+        f->t->requests[0].path,
+        "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases?fieldManager=klease");
     assert_string_equal(f->t->requests[0].content_type, "application/json");
 }
 
@@ -115,11 +117,12 @@ static void test_invalid_names_are_refused_before_any_request(void **state)
     char long_name[300];
     memset(long_name, 'a', 254);
     long_name[254] = '\0';
-    const char *bad_names[] = {"", "Lease-A", "lease/a", "lease a", "-lease", "lease.", "a..b",
-                               "%2e%2e", long_name};
+    const char *bad_names[] = {"",       "Lease-A", "lease/a", "lease a", "-lease",
+                               "lease.", "a..b",    "%2e%2e",  long_name};
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
-        assert_int_equal(klease__lease_get(f->client, "klease-test", bad_names[i], NULL, &resp, &err),
-                         KLEASE_EINVAL);
+        assert_int_equal(
+            klease__lease_get(f->client, "klease-test", bad_names[i], NULL, &resp, &err),
+            KLEASE_EINVAL);
     assert_int_equal(klease__lease_get(f->client, "Klease", "a", NULL, &resp, &err), KLEASE_EINVAL);
     assert_int_equal(klease__lease_get(f->client, "a.b", "a", NULL, &resp, &err), KLEASE_EINVAL);
     assert_int_equal(klease__lease_get(f->client, NULL, "a", NULL, &resp, &err), KLEASE_EINVAL);
@@ -195,7 +198,8 @@ static void test_server_errors_map_to_ehttp_without_reason(void **state)
     assert_int_equal(err.http_code, 500);
     assert_string_equal(err.reason, "");
     assert_non_null(strstr(err.message, "resourceVersion should not be set"));
-    assert_int_equal(get_with(*state, 422, "13-post-invalid-duration-zero.json", &err), KLEASE_EHTTP);
+    assert_int_equal(get_with(*state, 422, "13-post-invalid-duration-zero.json", &err),
+                     KLEASE_EHTTP);
     assert_string_equal(err.reason, "Invalid");
     assert_int_equal(get_with(*state, 400, "09-apply-missing-no-rv.json", &err), KLEASE_EHTTP);
     assert_string_equal(err.reason, "BadRequest");
@@ -258,12 +262,13 @@ static void test_delete_maps_success_and_not_found(void **state)
     klease__http_response resp;
     klease_error err;
     scripted_push_fixture(f->t, 200, "19c-delete-lease-post.json");
-    assert_int_equal(klease__lease_delete(f->client, "klease-test", "lease-post", NULL, &resp, &err),
-                     KLEASE_OK);
+    assert_int_equal(
+        klease__lease_delete(f->client, "klease-test", "lease-post", NULL, &resp, &err), KLEASE_OK);
     klease__http_response_clear(&resp);
     scripted_push_fixture(f->t, 404, "19d-delete-missing.json");
-    assert_int_equal(klease__lease_delete(f->client, "klease-test", "lease-missing", NULL, &resp, &err),
-                     KLEASE_ENOTFOUND);
+    assert_int_equal(
+        klease__lease_delete(f->client, "klease-test", "lease-missing", NULL, &resp, &err),
+        KLEASE_ENOTFOUND);
     assert_string_equal(f->t->requests[0].method, "DELETE");
 }
 

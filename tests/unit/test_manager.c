@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/fake_clock.h"
 #include "core/microtime.h"
+#include "api/client.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
 #include "scripted_transport.h"

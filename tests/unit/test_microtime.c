@@ -103,7 +103,8 @@ static void test_leap_days_follow_the_gregorian_rules(void **state)
     assert_rejected("2023-02-29T12:00:00.000000Z");
     assert_rejected("1900-02-29T12:00:00.000000Z");
     assert_rejected("2024-02-30T12:00:00.000000Z");
-    assert_int_equal(parse_ok("2024-03-01T00:00:00.000000Z") - parse_ok("2024-02-28T00:00:00.000000Z"),
+    assert_int_equal(parse_ok("2024-03-01T00:00:00.000000Z") -
+                         parse_ok("2024-02-28T00:00:00.000000Z"),
                      2 * 86400 * S);
 }
 

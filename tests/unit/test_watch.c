@@ -2,7 +2,7 @@
  * call over the scripted transport (ERROR/410, clean end, cancellation). */
 #include "cmocka_wrap.h"
 
-#include "kube/watch.h"
+#include "api/watch.h"
 #include "lease/codec.h"
 #include "scripted_transport.h"
 
@@ -126,7 +126,8 @@ static void test_parser_caps_the_length_of_an_event(void **state)
 static void test_blank_lines_are_skipped_and_a_final_event_needs_no_newline(void **state)
 {
     (void)state;
-    const char *text = "\n\r\n{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"9\"}}}";
+    const char *text =
+        "\n\r\n{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"9\"}}}";
     seen s = {0};
     klease__watch_parser p;
     klease__watch_parser_init(&p, 1 << 20, record, &s);
@@ -196,9 +197,9 @@ static void test_error_event_with_410_ends_the_watch_as_expired(void **state)
     free(stream);
     seen s = {0};
     klease_error err;
-    assert_int_equal(klease__lease_watch(f->client, "klease-test", "lease-a", "1", 5, 0, NULL, record,
-                                         &s, &err),
-                     KLEASE_EHTTP);
+    assert_int_equal(
+        klease__lease_watch(f->client, "klease-test", "lease-a", "1", 5, 0, NULL, record, &s, &err),
+        KLEASE_EHTTP);
     assert_int_equal(err.http_code, 410);
     assert_string_equal(err.reason, "Expired");
     assert_non_null(strstr(err.message, "too old resource version"));

@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUTS 4096
+#define MAX_INPUTS      4096
 #define MAX_INPUT_BYTES ((size_t)1 << 20)
 
 typedef struct input {
@@ -84,9 +84,9 @@ static void load_dir(const char *dir)
  * duplicate, truncate, or splice another input's tail. */
 static size_t mutate(const input *in, uint8_t *out)
 {
-    static const uint8_t special[] = {'"', '\\', '{', '}', '[', ']', ':', ',', '\n', '\r', ' ',
-                                      '\0', 0xff, 0xc3, '0', '9', '-', '.', 'e', 'Z', 'T', '&',
-                                      '*', '!', '#', '\t', 'u', 'n'};
+    static const uint8_t special[] = {'"', '\\', '{',  '}',  '[', ']',  ':', ',', '\n', '\r',
+                                      ' ', '\0', 0xff, 0xc3, '0', '9',  '-', '.', 'e',  'Z',
+                                      'T', '&',  '*',  '!',  '#', '\t', 'u', 'n'};
     size_t len = in->len;
     memcpy(out, in->data, len);
     int rounds = 1 + (int)below(4);
@@ -124,9 +124,7 @@ static size_t mutate(const input *in, uint8_t *out)
             }
             break;
         }
-        case 5:
-            len = pos;
-            break;
+        case 5: len = pos; break;
         default: {
             const input *other = &inputs[below(ninputs)];
             size_t from = below(other->len + 1);
