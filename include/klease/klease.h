@@ -113,7 +113,7 @@ KLEASE_API const char *klease_log_level_name(klease_log_level level);
  * sessions across sequential calls, and serves any number of lease managers. */
 typedef struct klease_client klease_client;
 
-#define KLEASE_CLIENT_OPTIONS_VERSION 1
+#define KLEASE_CLIENT_OPTIONS_VERSION 2
 
 typedef struct klease_client_options {
     int version; /* KLEASE_CLIENT_OPTIONS_VERSION */
@@ -138,12 +138,29 @@ typedef struct klease_client_options {
      * waits (within each call's time limit) for a free one. Every watch has
      * a connection of its own on top. 0: the default, 16. */
     size_t max_connections;
+    /* Version 2: kubectl's connection overrides, which win over the
+     * kubeconfig as kubectl's flags do. NULL/false: what the context says.
+     * `cluster` and `user` name kubeconfig entries used instead of the
+     * context's (--cluster, --user); `server` replaces the cluster's server
+     * (--server); `certificate_authority`, a CA file, and
+     * `insecure_skip_tls_verify` replace the cluster's TLS settings, both of
+     * them when either is given (--certificate-authority,
+     * --insecure-skip-tls-verify); `token` replaces the user's token, token
+     * file, exec plugin and basic auth, a client certificate stays (--token).
+     * With `server` or `cluster` no context is needed, nor a kubeconfig for
+     * `server`. Each string is copied. */
+    const char *cluster;
+    const char *user;
+    const char *server;
+    const char *token;
+    const char *certificate_authority;
+    bool insecure_skip_tls_verify;
 } klease_client_options;
 
 #define KLEASE_CLIENT_OPTIONS_INIT                                                                 \
     {                                                                                              \
         KLEASE_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 10000, 5000, (size_t)4 << 20, NULL, NULL, \
-            KLEASE_LOG_INFO, NULL, NULL, 16                                                        \
+            KLEASE_LOG_INFO, NULL, NULL, 16, NULL, NULL, NULL, NULL, NULL, false                   \
     }
 
 /* Creates a client from kubeconfig or in-cluster settings (`opts` may be NULL
@@ -303,6 +320,36 @@ KLEASE_API klease_status klease_ensure_claimed(klease_manager *m, const char *cl
  * the server. */
 KLEASE_API klease_status klease_vacate(klease_manager *m, const char *claimant, bool *vacated,
                                        klease_error *err);
+
+/* One lease of a list (klease_lease_list): a snapshot. */
+typedef struct klease_lease_info {
+    char ns[64];    /* metadata.namespace */
+    char name[254]; /* metadata.name */
+    /* The claim as the lease says: holder, expiry and deadline only when
+     * held (renewTime + leaseDurationSeconds is still ahead on our wall
+     * clock, with no skew tolerance: what kubectl would show); the
+     * resourceVersion and leaseTransitions always. */
+    klease_claim claim;
+    bool held;
+    int64_t created_wall_ns; /* metadata.creationTimestamp; 0 when absent */
+} klease_lease_info;
+
+/* Lists the leases of namespace `ns` (NULL: the client's), or of every
+ * namespace when `all_namespaces` (then `ns` is ignored): one GET of the
+ * collection (RBAC verb "list"). On success *out is an array of *n entries,
+ * the caller's, freed with klease_lease_list_free (also when *n is 0).
+ * KLEASE_EINVAL for a bad namespace, KLEASE_EPROTO for a response that is
+ * not a LeaseList, else as any call. */
+KLEASE_API klease_status klease_lease_list(klease_client *c, const char *ns, bool all_namespaces,
+                                           klease_lease_info **out, size_t *n, klease_error *err);
+/* NULL-safe. */
+KLEASE_API void klease_lease_list_free(klease_lease_info *leases);
+
+/* Deletes lease ns/name (ns NULL: the client's namespace), whoever holds it
+ * (RBAC verb "delete"). KLEASE_ENOTFOUND when it does not exist. A manager
+ * of that lease then sees it gone at its next read. */
+KLEASE_API klease_status klease_lease_delete(klease_client *c, const char *ns, const char *name,
+                                             klease_error *err);
 
 /* Counters since the manager was created. */
 typedef struct klease_manager_stats {

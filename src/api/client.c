@@ -67,6 +67,15 @@ klease_status klease_client_new(klease_client **out, const klease_client_options
         req.kubeconfig = opts->kubeconfig;
         req.context = opts->context;
         req.in_cluster_dir = opts->in_cluster_dir;
+        /* Version 1 callers' structs end before the overrides. */
+        if (opts->version >= 2) {
+            req.cluster = opts->cluster;
+            req.user = opts->user;
+            req.server = opts->server;
+            req.token = opts->token;
+            req.certificate_authority = opts->certificate_authority;
+            req.insecure_skip_tls_verify = opts->insecure_skip_tls_verify;
+        }
     }
     if ((st = klease__kube_config_load(&c->cfg, &req, &c->log, err)) != KLEASE_OK)
         goto fail;

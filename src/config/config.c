@@ -402,50 +402,117 @@ static klease_status fill_user(klease__kube_config *cfg, const klease__kc_user *
     return KLEASE_OK;
 }
 
+/* Where the overrides come from, for messages. */
+static const klease__kubeconfig overrides_origin = {.origin = (char *)"(overrides)"};
+
+static void whose_entry(char *buf, size_t size, bool requested, const klease__kc_context *ctx)
+{
+    if (requested || ctx == NULL)
+        snprintf(buf, size, "the requested ");
+    else
+        snprintf(buf, size, "context \"%.64s\": ", ctx->name);
+}
+
+/* The cluster and user to use: the context's, or those the overrides name
+ * (`ctx` may be NULL when the overrides say enough). */
+static klease_status pick_entries(const loaded *ld, const klease__kc_context *ctx,
+                                  const klease__kubeconfig *ctx_kc,
+                                  const klease__config_request *req, const klease__kc_cluster **cl,
+                                  const klease__kubeconfig **cl_kc, const klease__kc_user **u,
+                                  const klease__kubeconfig **u_kc, klease_error *err)
+{
+    const char *cl_name = req->cluster != NULL ? req->cluster : ctx != NULL ? ctx->cluster : NULL;
+    const char *u_name = req->user != NULL ? req->user : ctx != NULL ? ctx->user : NULL;
+    const char *files = ld->n > 0 ? ld->names : "none";
+    const char *in = ctx != NULL ? ctx_kc->origin : files;
+    if (cl_name == NULL && req->server == NULL)
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "kubeconfig %s: context \"%.64s\": cluster: missing", in,
+                            ctx != NULL ? ctx->name : "");
+    /* "context \"x\": " or "the requested ", before "cluster \"NAME\"". */
+    char whose[128];
+    if (cl_name != NULL && (*cl = find(ld, cl_name, 0, cl_kc)) == NULL) {
+        whose_entry(whose, sizeof whose, req->cluster != NULL, ctx);
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "kubeconfig %s: %scluster \"%.64s\" is not defined (files: %s)", in,
+                            whose, cl_name, files);
+    }
+    /* A context without a user is anonymous; a user that is named must exist. */
+    if (u_name != NULL && (*u = find(ld, u_name, 1, u_kc)) == NULL) {
+        whose_entry(whose, sizeof whose, req->user != NULL, ctx);
+        return klease__fail(err, KLEASE_ECONFIG,
+                            "kubeconfig %s: %suser \"%.64s\" is not defined (files: %s)", in, whose,
+                            u_name, files);
+    }
+    return KLEASE_OK;
+}
+
+/* The cluster and user with kubectl's overrides applied: shallow copies
+ * whose replaced fields point at the request's strings, so that every
+ * check fill_cluster and fill_user make applies to the overrides too. */
+static void apply_overrides(const klease__config_request *req, klease__kc_cluster *cl,
+                            klease__kc_user *u)
+{
+    if (req->server != NULL)
+        cl->server = (char *)req->server;
+    /* As client-go: either TLS override replaces both of the cluster's. */
+    if (req->certificate_authority != NULL || req->insecure_skip_tls_verify) {
+        cl->ca_file = (char *)req->certificate_authority;
+        cl->ca_data = NULL;
+        cl->ca_data_len = 0;
+        cl->insecure_skip_tls_verify = req->insecure_skip_tls_verify;
+    }
+    if (req->token != NULL) {
+        u->token = (char *)req->token;
+        u->token_file = NULL;
+        u->exec = NULL;
+        u->exec_interactive_mode = NULL;
+        u->username = u->password = NULL;
+    }
+}
+
 static klease_status resolve(klease__kube_config **out, const loaded *ld, const char *ctx_name,
-                             bool requested, const klease__logger *log, klease_error *err)
+                             bool requested, const klease__config_request *req,
+                             const klease__logger *log, klease_error *err)
 {
     klease_status st = KLEASE_OK;
-    const klease__kubeconfig *ctx_kc = NULL, *cl_kc = NULL, *u_kc = NULL;
-    const klease__kc_context *ctx = find(ld, ctx_name, 2, &ctx_kc);
+    const klease__kubeconfig *ctx_kc = NULL, *cl_kc = &overrides_origin, *u_kc = &overrides_origin;
+    const klease__kc_context *ctx = ctx_name != NULL ? find(ld, ctx_name, 2, &ctx_kc) : NULL;
     const klease__kc_cluster *cl = NULL;
     const klease__kc_user *u = NULL;
     klease__kube_config *cfg = NULL;
 
-    if (ctx == NULL)
+    if (ctx == NULL && ctx_name != NULL)
         return klease__fail(err, KLEASE_ECONFIG, "kubeconfig %s: %s \"%.64s\" is not defined",
                             ld->names, requested ? "the requested context" : "current-context",
                             ctx_name);
-    if (ctx->cluster == NULL)
-        return klease__fail(err, KLEASE_ECONFIG,
-                            "kubeconfig %s: context \"%.64s\": cluster: missing", ctx_kc->origin,
-                            ctx->name);
-    if ((cl = find(ld, ctx->cluster, 0, &cl_kc)) == NULL)
-        return klease__fail(err, KLEASE_ECONFIG,
-                            "kubeconfig %s: context \"%.64s\": cluster \"%.64s\" is not defined "
-                            "(files: %s)",
-                            ctx_kc->origin, ctx->name, ctx->cluster, ld->names);
-    /* A context without a user is anonymous; a user that is named must exist. */
-    if (ctx->user != NULL && (u = find(ld, ctx->user, 1, &u_kc)) == NULL)
-        return klease__fail(err, KLEASE_ECONFIG,
-                            "kubeconfig %s: context \"%.64s\": user \"%.64s\" is not defined "
-                            "(files: %s)",
-                            ctx_kc->origin, ctx->name, ctx->user, ld->names);
+    if ((st = pick_entries(ld, ctx, ctx_kc, req, &cl, &cl_kc, &u, &u_kc, err)) != KLEASE_OK)
+        return st;
+    klease__kc_cluster cl_used = {.name = (char *)"(overrides)"};
+    klease__kc_user u_used = {.name = (char *)"(overrides)"};
+    if (cl != NULL)
+        cl_used = *cl;
+    if (u != NULL)
+        u_used = *u;
+    apply_overrides(req, &cl_used, &u_used);
 
     if ((cfg = klease__calloc(1, sizeof *cfg)) == NULL) {
         st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = fill_cluster(cfg, cl, cl_kc, log, err)) != KLEASE_OK ||
-        (u != NULL && (st = fill_user(cfg, u, u_kc, err)) != KLEASE_OK))
+    if ((st = fill_cluster(cfg, &cl_used, cl_kc, log, err)) != KLEASE_OK ||
+        ((u != NULL || req->token != NULL) &&
+         (st = fill_user(cfg, &u_used, u_kc, err)) != KLEASE_OK))
         goto out;
-    size_t len = strlen(ctx_kc->origin) + strlen(ctx->name) + 32;
-    if (!copy(&cfg->ns, ctx->ns != NULL ? ctx->ns : "default") ||
+    const char *origin = ctx != NULL ? ctx_kc->origin : ld->n > 0 ? ld->names : "(none)";
+    const char *ctx_shown = ctx != NULL ? ctx->name : "(overrides)";
+    size_t len = strlen(origin) + strlen(ctx_shown) + 32;
+    if (!copy(&cfg->ns, ctx != NULL && ctx->ns != NULL ? ctx->ns : "default") ||
         (cfg->source = klease__malloc(len)) == NULL) {
         st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(cfg->source, len, "kubeconfig %s, context %s", ctx_kc->origin, ctx->name);
+    snprintf(cfg->source, len, "kubeconfig %s, context %s", origin, ctx_shown);
     klease__log(log, KLEASE_LOG_DEBUG, "using %s (server %s)", cfg->source, cfg->server);
     *out = cfg;
     cfg = NULL;
@@ -492,8 +559,9 @@ klease_status klease__kube_config_load(klease__kube_config **out, const klease__
     const char *ctx_name = req->context != NULL && req->context[0] != '\0' ? req->context : NULL;
     for (size_t i = 0; ctx_name == NULL && i < ld.n; i++)
         ctx_name = ld.docs[i]->current_context;
-    if (ctx_name != NULL) {
-        st = resolve(out, &ld, ctx_name, ctx_name == req->context, log, err);
+    /* kubectl --server or --cluster needs no context. */
+    if (ctx_name != NULL || req->server != NULL || req->cluster != NULL) {
+        st = resolve(out, &ld, ctx_name, ctx_name == req->context, req, log, err);
         goto out;
     }
     /* Nothing chose a context: client-go then falls back to in-cluster

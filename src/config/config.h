@@ -14,6 +14,18 @@ typedef struct klease__config_request {
         *kubeconfig;     /* explicit path (a single file, or a ':'-list); overrides $KUBECONFIG */
     const char *context; /* overrides current-context */
     const char *in_cluster_dir; /* default /var/run/secrets/kubernetes.io/serviceaccount */
+    /* kubectl's overrides of what the context says; NULL/false: none.
+     * `cluster` and `user` name kubeconfig entries used instead of the
+     * context's; `server`, `certificate_authority` (a file) and `insecure`
+     * replace the cluster's; `token` replaces the user's token, token file,
+     * exec plugin and basic auth (a client certificate stays). With `server`
+     * or `cluster` no context is needed. */
+    const char *cluster;
+    const char *user;
+    const char *server;
+    const char *token;
+    const char *certificate_authority;
+    bool insecure_skip_tls_verify;
 } klease__config_request;
 
 /* Loads settings: an explicit path, else $KUBECONFIG (':'-separated list

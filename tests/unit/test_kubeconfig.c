@@ -398,6 +398,102 @@ static void test_anchors_and_aliases_are_expanded(void **state)
     klease__kube_config_free(cfg);
 }
 
+static klease__kube_config *load_with(const klease__config_request *req, klease_error *err,
+                                      klease_status want)
+{
+    klease__kube_config *cfg = NULL;
+    klease_status st = klease__kube_config_load(&cfg, req, NULL, err);
+    if (st != want)
+        fail_msg("status %d, want %d: %s", st, want, err->message);
+    return cfg;
+}
+
+static void test_cluster_and_user_overrides_win_over_the_context(void **state)
+{
+    (void)state;
+    klease_error err;
+    klease__config_request req = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                  .in_cluster_dir = "/nonexistent/klease-sa",
+                                  .cluster = "cluster-b",
+                                  .user = "token-user"};
+    klease__kube_config *cfg = load_with(&req, &err, KLEASE_OK);
+    assert_string_equal(cfg->server, "https://b.example.com:6443");
+    assert_true(cfg->insecure_skip_tls_verify);
+    assert_string_equal(cfg->token, "token-from-kubeconfig");
+    assert_null(cfg->exec);
+    assert_string_equal(cfg->ns, "team-a"); /* the context still gives the namespace */
+    klease__kube_config_free(cfg);
+}
+
+static void test_server_token_and_ca_overrides_replace_the_kubeconfig_values(void **state)
+{
+    (void)state;
+    klease_error err;
+    klease__config_request req = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                  .in_cluster_dir = "/nonexistent/klease-sa",
+                                  .server = "https://override.example.com:443/",
+                                  .token = "token-from-flag",
+                                  .certificate_authority = KC_FIXTURE("ca.crt")};
+    klease__kube_config *cfg = load_with(&req, &err, KLEASE_OK);
+    assert_string_equal(cfg->server, "https://override.example.com:443");
+    assert_string_equal(cfg->token, "token-from-flag");
+    assert_null(cfg->exec); /* --token replaces the user's exec plugin */
+    assert_string_equal(cfg->ca_pem, slurp(KC_FIXTURE("ca.crt")));
+    klease__kube_config_free(cfg);
+
+    /* --insecure-skip-tls-verify drops the cluster's CA instead of clashing with it. */
+    klease__config_request insecure = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                       .in_cluster_dir = "/nonexistent/klease-sa",
+                                       .insecure_skip_tls_verify = true};
+    cfg = load_with(&insecure, &err, KLEASE_OK);
+    assert_true(cfg->insecure_skip_tls_verify);
+    assert_null(cfg->ca_pem);
+    klease__kube_config_free(cfg);
+}
+
+static void test_a_server_override_needs_no_kubeconfig(void **state)
+{
+    (void)state;
+    klease_error err;
+    klease__config_request req = {
+        .in_cluster_dir = "/nonexistent/klease-sa", .server = "127.0.0.1:6443", .token = "t"};
+    klease__kube_config *cfg = load_with(&req, &err, KLEASE_OK);
+    assert_string_equal(cfg->server, "https://127.0.0.1:6443");
+    assert_string_equal(cfg->token, "t");
+    assert_string_equal(cfg->ns, "default");
+    klease__kube_config_free(cfg);
+}
+
+static void test_bad_overrides_are_config_errors_that_name_them(void **state)
+{
+    (void)state;
+    klease_error err;
+    klease__config_request req = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                  .in_cluster_dir = "/nonexistent/klease-sa",
+                                  .cluster = "nope"};
+    assert_null(load_with(&req, &err, KLEASE_ECONFIG));
+    assert_contains(err.message, "the requested cluster \"nope\" is not defined");
+    klease__config_request user = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                   .in_cluster_dir = "/nonexistent/klease-sa",
+                                   .user = "nobody"};
+    assert_null(load_with(&user, &err, KLEASE_ECONFIG));
+    assert_contains(err.message, "the requested user \"nobody\" is not defined");
+    klease__config_request server = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                     .in_cluster_dir = "/nonexistent/klease-sa",
+                                     .server = "ftp://x"};
+    assert_null(load_with(&server, &err, KLEASE_ECONFIG));
+    assert_contains(err.message, "expected an http:// or https:// URL");
+    klease__config_request token = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                    .in_cluster_dir = "/nonexistent/klease-sa",
+                                    .token = "a\r\nX-Injected: 1"};
+    assert_null(load_with(&token, &err, KLEASE_ECONFIG));
+    klease__config_request ca = {.kubeconfig = KC_FIXTURE("overrides.yaml"),
+                                 .in_cluster_dir = "/nonexistent/klease-sa",
+                                 .certificate_authority = "/nonexistent/ca.crt"};
+    assert_null(load_with(&ca, &err, KLEASE_ECONFIG));
+    assert_contains(err.message, "/nonexistent/ca.crt");
+}
+
 static void test_only_the_first_yaml_document_is_read(void **state)
 {
     (void)state;
@@ -965,6 +1061,11 @@ int main(void)
                                setup),
         cmocka_unit_test_setup(test_unreadable_kubeconfig_is_a_config_error, setup),
         cmocka_unit_test_setup(test_no_configuration_anywhere_is_a_clear_error, setup),
+        cmocka_unit_test_setup(test_cluster_and_user_overrides_win_over_the_context, setup),
+        cmocka_unit_test_setup(test_server_token_and_ca_overrides_replace_the_kubeconfig_values,
+                               setup),
+        cmocka_unit_test_setup(test_a_server_override_needs_no_kubeconfig, setup),
+        cmocka_unit_test_setup(test_bad_overrides_are_config_errors_that_name_them, setup),
         cmocka_unit_test_setup(test_anchors_and_aliases_are_expanded, setup),
         cmocka_unit_test_setup(test_only_the_first_yaml_document_is_read, setup),
         cmocka_unit_test_setup(test_parser_refuses_recursive_aliases_and_deep_nesting, setup),

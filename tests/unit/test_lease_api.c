@@ -272,6 +272,104 @@ static void test_delete_maps_success_and_not_found(void **state)
     assert_string_equal(f->t->requests[0].method, "DELETE");
 }
 
+static void test_list_reads_every_lease_of_the_namespace_from_a_real_lease_list(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 200, "35-list-leases.json");
+    klease_lease_info *l = NULL;
+    size_t n = 0;
+    klease_error err;
+    assert_int_equal(klease_lease_list(f->client, "klease-test", false, &l, &n, &err), KLEASE_OK);
+    assert_string_equal(f->t->requests[0].method, "GET");
+    assert_string_equal(f->t->requests[0].path,
+                        "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases");
+    assert_int_equal(n, 3);
+    assert_string_equal(l[0].ns, "klease-test");
+    assert_string_equal(l[0].name, "lease-a");
+    assert_int_equal(l[0].claim.transitions, 2);
+    assert_string_equal(l[0].claim.resource_version, "208");
+    assert_int_equal(l[0].created_wall_ns, 1795459130LL * 1000000000); /* 2026-11-23T18:38:50Z */
+    /* Renewed in 2026 for 15 s: long expired, so not shown as held. */
+    assert_false(l[0].held);
+    assert_string_equal(l[0].claim.holder, "");
+    assert_string_equal(l[2].name, "lease-apply-with-rv");
+    klease_lease_list_free(l);
+}
+
+static void test_list_shows_a_current_claim_and_all_namespaces_use_the_cluster_path(void **state)
+{
+    fixture *f = *state;
+    scripted_reply r = {.http_status = 200,
+                        .body = "{\"kind\":\"LeaseList\",\"items\":[{\"metadata\":{\"name\":\"x\","
+                                "\"namespace\":\"team\",\"resourceVersion\":\"7\"},\"spec\":{"
+                                "\"holderIdentity\":\"pod-a\",\"leaseDurationSeconds\":15,"
+                                "\"renewTime\":\"2200-01-01T00:00:00.000000Z\","
+                                "\"leaseTransitions\":4}}]}"};
+    scripted_push(f->t, r);
+    klease_lease_info *l = NULL;
+    size_t n = 0;
+    klease_error err;
+    assert_int_equal(klease_lease_list(f->client, NULL, true, &l, &n, &err), KLEASE_OK);
+    assert_string_equal(f->t->requests[0].path, "/apis/coordination.k8s.io/v1/leases");
+    assert_int_equal(n, 1);
+    assert_true(l[0].held);
+    assert_string_equal(l[0].claim.holder, "pod-a");
+    assert_int_equal(l[0].claim.transitions, 4);
+    assert_int_equal(l[0].created_wall_ns, 0); /* no creationTimestamp: age unknown */
+    klease_lease_list_free(l);
+
+    /* An empty list is still an array to free. */
+    scripted_reply empty = {.http_status = 200, .body = "{\"kind\":\"LeaseList\",\"items\":[]}"};
+    scripted_push(f->t, empty);
+    assert_int_equal(klease_lease_list(f->client, NULL, false, &l, &n, &err), KLEASE_OK);
+    assert_string_equal(f->t->requests[1].path,
+                        "/apis/coordination.k8s.io/v1/namespaces/default/leases");
+    assert_int_equal(n, 0);
+    assert_non_null(l);
+    klease_lease_list_free(l);
+}
+
+static void test_list_refuses_bad_input_and_bad_responses_with_a_status(void **state)
+{
+    fixture *f = *state;
+    klease_lease_info *l = NULL;
+    size_t n = 0;
+    klease_error err;
+    assert_int_equal(klease_lease_list(f->client, "Bad_NS", false, &l, &n, &err), KLEASE_EINVAL);
+    assert_int_equal(f->t->nrequests, 0);
+    assert_int_equal(klease_lease_list(f->client, NULL, false, NULL, &n, &err), KLEASE_EINVAL);
+    scripted_reply items = {.http_status = 200, .body = "{\"items\":{}}"};
+    scripted_push(f->t, items);
+    assert_int_equal(klease_lease_list(f->client, NULL, false, &l, &n, &err), KLEASE_EPROTO);
+    assert_null(l);
+    scripted_reply nameless = {.http_status = 200,
+                               .body = "{\"items\":[{\"metadata\":{\"resourceVersion\":\"1\"},"
+                                       "\"spec\":{}}]}"};
+    scripted_push(f->t, nameless);
+    assert_int_equal(klease_lease_list(f->client, NULL, false, &l, &n, &err), KLEASE_EPROTO);
+    scripted_reply text = {.http_status = 200, .body = "not json"};
+    scripted_push(f->t, text);
+    assert_int_equal(klease_lease_list(f->client, NULL, false, &l, &n, &err), KLEASE_EPROTO);
+    scripted_push_fixture(f->t, 403, "19d-delete-missing.json");
+    assert_int_equal(klease_lease_list(f->client, NULL, false, &l, &n, &err), KLEASE_EAUTH);
+}
+
+static void test_public_delete_deletes_and_says_when_the_lease_is_missing(void **state)
+{
+    fixture *f = *state;
+    klease_error err;
+    scripted_push_fixture(f->t, 200, "19c-delete-lease-post.json");
+    assert_int_equal(klease_lease_delete(f->client, NULL, "lease-post", &err), KLEASE_OK);
+    assert_string_equal(f->t->requests[0].method, "DELETE");
+    assert_string_equal(f->t->requests[0].path,
+                        "/apis/coordination.k8s.io/v1/namespaces/default/leases/lease-post");
+    scripted_push_fixture(f->t, 404, "19d-delete-missing.json");
+    assert_int_equal(klease_lease_delete(f->client, "klease-test", "lease-missing", &err),
+                     KLEASE_ENOTFOUND);
+    assert_int_equal(klease_lease_delete(f->client, NULL, "Bad Name", &err), KLEASE_EINVAL);
+    assert_int_equal(f->t->nrequests, 2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, scripted_setup, scripted_teardown)
@@ -293,6 +391,10 @@ int main(void)
         T(test_a_non_status_error_body_is_quoted_in_the_message),
         T(test_transport_failures_pass_through),
         T(test_delete_maps_success_and_not_found),
+        T(test_list_reads_every_lease_of_the_namespace_from_a_real_lease_list),
+        T(test_list_shows_a_current_claim_and_all_namespaces_use_the_cluster_path),
+        T(test_list_refuses_bad_input_and_bad_responses_with_a_status),
+        T(test_public_delete_deletes_and_says_when_the_lease_is_missing),
     };
     return cmocka_run_group_tests_name("lease_api", tests, NULL, NULL);
 }

@@ -802,9 +802,10 @@ static void test_every_options_version_up_to_the_current_one_is_accepted(void **
         assert_non_null(strstr(err.message, "version"));
         assert_null(m);
     }
+    int bad_client[] = {0, -1, KLEASE_CLIENT_OPTIONS_VERSION + 1};
     for (size_t i = 0; i < 3; i++) {
         klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
-        co.version = bad[i];
+        co.version = bad_client[i];
         klease_client *c = NULL;
         assert_int_equal(klease_client_new(&c, &co, &err), KLEASE_EINVAL);
         assert_non_null(strstr(err.message, "klease_client_options: unknown version"));
@@ -818,6 +819,19 @@ static void test_every_options_version_up_to_the_current_one_is_accepted(void **
         klease_client *c = NULL;
         assert_int_equal(klease_client_new(&c, &co, &err), KLEASE_ECONFIG);
     }
+    /* A version 1 struct ends before the connection overrides (version 2):
+     * whatever lies there is not read. With version 2 the server is. */
+    klease_client_options v1 = KLEASE_CLIENT_OPTIONS_INIT;
+    v1.version = 1;
+    v1.kubeconfig = KLEASE_FIXTURE_DIR "/kubeconfig/full.yaml";
+    v1.server = "ftp://not-read.example.com";
+    klease_client *c1 = NULL;
+    assert_int_equal(klease_client_new(&c1, &v1, &err), KLEASE_OK);
+    assert_string_equal(klease_client_server(c1), "https://full.example.com:6443");
+    klease_client_free(c1);
+    v1.version = 2;
+    assert_int_equal(klease_client_new(&c1, &v1, &err), KLEASE_ECONFIG);
+    assert_non_null(strstr(err.message, "expected an http:// or https:// URL"));
     for (int v = 1; v <= KLEASE_MANAGER_OPTIONS_VERSION; v++) {
         klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
         o.version = v;
