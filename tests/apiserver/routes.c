@@ -29,6 +29,12 @@ static bool copy_segment(const char *s, size_t n, char *out, size_t outsz)
 static bool parse_lease_path(const char *url, char *ns, size_t nsz, char *name, size_t namesz,
                              bool *has_name)
 {
+    /* The leases of every namespace (kubectl get leases -A): ns "". */
+    if (strcmp(url, "/apis/coordination.k8s.io/v1/leases") == 0) {
+        ns[0] = '\0';
+        *has_name = false;
+        return true;
+    }
     if (strncmp(url, PREFIX, strlen(PREFIX)) != 0)
         return false;
     const char *p = url + strlen(PREFIX);
@@ -101,7 +107,7 @@ static void handle_list(request *rq, reply *r, const char *ns)
         (items = cJSON_AddArrayToObject(o, "items")) == NULL)
         goto oom;
     for (lease *l = rq->sim->leases; l; l = l->next) {
-        if (strcmp(l->ns, ns) != 0 || (want[0] && strcmp(l->name, want) != 0))
+        if ((ns[0] && strcmp(l->ns, ns) != 0) || (want[0] && strcmp(l->name, want) != 0))
             continue;
         cJSON *item = ksim__lease_to_json(l, true);
         if (item == NULL)
@@ -325,6 +331,8 @@ void ksim__route_request(request *rq, reply *r)
         verb = "patch";
     else if (strcmp(m, "DELETE") == 0 && has_name)
         verb = "delete";
+    if (ns[0] == '\0' && (verb == NULL || strcmp(verb, "list") != 0))
+        verb = NULL; /* only a list spans namespaces here */
     if (verb == NULL) {
         ksim__reply_status(r, 405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource",
