@@ -3,7 +3,8 @@
 # global flags anywhere, per-command help and flags, completions, the man
 # page against --help, and exec's --nonblock, -E, --timeout 0, -c, the
 # lost-lease status 124, waiting out a down or hung API server, CMD checked
-# before the lease is taken, CMD's environment, duration rules and quoting.
+# before the lease is taken, CMD's environment, duration rules and quoting;
+# kubectl's connection overrides, list (-A) and delete.
 # Usage: klease_habits.sh KLEASE SIMULATOR MAN_PAGE DOCS_MARKDOWN
 set -uo pipefail
 
@@ -63,7 +64,7 @@ expect 2 "$K" completion fish
 step "the man page and docs/klease.md name every flag of every --help"
 [ -s "$MAN" ] || fail "no man page at $MAN"
 man_text=$(sed 's/\\-/-/g; s/\\f[BIR]//g' "$MAN")
-for c in create get claim vacate exec; do
+for c in create get claim vacate exec list delete; do
     "$K" help "$c" >"$tmp/help-$c" || fail "help $c"
     for f in $(grep -o -- '--[a-z][a-z-]*' "$tmp/help-$c" | sort -u); do
         grep -q -- "$f" "$DOC" || fail "docs/klease.md lacks $f ($c --help has it)"
@@ -191,5 +192,81 @@ t0=$(now_ms)
 expect 7 "$K" exec h --kubeconfig "$KC" --identity h --timeout 2s -- true
 took=$(($(now_ms) - t0))
 [ "$took" -lt 12000 ] || fail "--timeout 2s against a dead server took $took ms"
+
+step "kubectl's connection overrides win over the kubeconfig"
+start_sim "$tmp/ov"
+tok=$(cat "$tmp/ov/admin-token")
+srv="https://127.0.0.1:$SIM_PORT"
+# No kubeconfig at all: --server, --token and --certificate-authority suffice.
+noconf=(env -u KUBECONFIG HOME="$tmp/no-home")
+expect 0 "${noconf[@]}" "$K" --server "$srv" --token "$tok" --certificate-authority "$tmp/ov/ca.crt" \
+    create ov
+has out "lease default/ov created"
+expect 0 "${noconf[@]}" "$K" get ov -s "$srv" --token "$tok" --insecure-skip-tls-verify
+expect 3 "${noconf[@]}" "$K" get ov -s "$srv" --token "$tok" # the system CAs do not know the sim's
+expect 6 "$K" get ov --kubeconfig "$KC" --token not-the-token # --token replaces the kubeconfig's
+# A kubeconfig whose context points at a dead port and a user with a bad
+# token: --cluster and --user pick the good entries, --server mends the URL.
+sed -e 's/^- name: ksim$/- name: ksim-good/' "$KC" >"$tmp/ov/good.yaml"
+cat >"$tmp/ov/multi.yaml" <<YAML
+apiVersion: v1
+kind: Config
+current-context: broken
+clusters:
+- name: dead
+  cluster:
+    server: https://127.0.0.1:1
+    certificate-authority: $tmp/ov/ca.crt
+- name: live
+  cluster:
+    server: $srv
+    certificate-authority: $tmp/ov/ca.crt
+users:
+- name: wrong
+  user:
+    token: wrong-token
+- name: right
+  user:
+    token: $tok
+contexts:
+- name: broken
+  context:
+    cluster: dead
+    user: wrong
+- name: fine
+  context:
+    cluster: live
+    user: right
+    namespace: team
+YAML
+expect 3 "$K" get ov --kubeconfig "$tmp/ov/multi.yaml" --request-timeout 2s
+expect 0 "$K" get ov --kubeconfig "$tmp/ov/multi.yaml" --cluster live --user right -n default
+expect 6 "$K" get ov --kubeconfig "$tmp/ov/multi.yaml" --cluster live -n default
+expect 0 "$K" get ov --kubeconfig "$tmp/ov/multi.yaml" --user right -s "$srv" -n default
+expect 0 "$K" --kubeconfig "$tmp/ov/multi.yaml" --context fine create in-team
+has out "lease team/in-team created"
+expect 4 "$K" get ov --kubeconfig "$tmp/ov/multi.yaml" --cluster nope
+has err 'the requested cluster "nope" is not defined'
+
+step "list (-A for all namespaces) and delete"
+expect 0 "$K" claim l1 --kubeconfig "$KC" --create --identity lister --duration 60s
+expect 0 "$K" create l2 --kubeconfig "$KC" -n other
+expect 0 "$K" list --kubeconfig "$KC"
+has out "^NAMESPACE  *NAME  *HOLDER  *TIME-LEFT  *TRANSITIONS  *AGE"
+has out "^default  *l1  *lister  *[0-9.]*s  *1  *[0-9]*s$"
+has out "^default  *ov  *<none>  *-  *0 "
+grep -q "l2" "$tmp/out" && fail "list without -A showed another namespace's lease"
+expect 0 "$K" list --kubeconfig "$KC" -A
+has out "^other  *l2 "
+has out "^team  *in-team "
+expect 0 "$K" list --kubeconfig "$KC" -n other -o json
+has out '^{"namespace":"other","name":"l2","held":false,"holder":null'
+expect 2 "$K" list l1 --kubeconfig "$KC"
+expect 2 "$K" get l1 --kubeconfig "$KC" -A
+expect 0 "$K" delete l1 --kubeconfig "$KC"
+has out "lease default/l1 deleted"
+expect 5 "$K" get l1 --kubeconfig "$KC"
+expect 5 "$K" delete l1 --kubeconfig "$KC"
+has err "lease default/l1 not found"
 
 echo "PASS"

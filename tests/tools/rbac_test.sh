@@ -52,7 +52,9 @@ scenario() {
         "$K" create one "${kc[@]}" &&
             "$K" get one "${kc[@]}" &&
             "$K" claim one --identity a --duration 5s "${kc[@]}" &&
-            "$K" vacate one --identity a "${kc[@]}"
+            "$K" vacate one --identity a "${kc[@]}" &&
+            "$K" list "${kc[@]}" &&
+            "$K" delete one "${kc[@]}"
     } >"$dir/calls.out" 2>"$dir/calls.err" || rc=1
     # A holder and a follower: the follower watches the holder (watch), takes
     # the lease over when the holder stops and vacates (get, patch).

@@ -39,6 +39,12 @@ typedef struct cli_opts {
     const char *name;    /* the lease */
     const char *kubeconfig;
     const char *context;
+    const char *cluster; /* kubectl's connection overrides */
+    const char *user;
+    const char *server;
+    const char *token;
+    const char *certificate_authority;
+    bool insecure_skip_tls_verify;
     const char *ns;
     const char *field_manager;
     char identity[KLEASE_IDENTITY_MAX + 1];
@@ -51,7 +57,8 @@ typedef struct cli_opts {
     int conflict_exit; /* exec: status when the lease is held; -1: 1 (--nonblock) or 7 */
     bool nonblock;     /* exec: try once (--nonblock, --timeout 0) */
     bool create;
-    bool watch; /* get: a line per change, until interrupted */
+    bool watch;          /* get: a line per change, until interrupted */
+    bool all_namespaces; /* list -A */
     bool quiet;
     int verbose; /* > 0: the library's log, debug and up, on stderr */
     cli_output output;
@@ -68,6 +75,8 @@ enum {
     CLI_C_CLAIM = 1 << 2,
     CLI_C_VACATE = 1 << 3,
     CLI_C_EXEC = 1 << 4,
+    CLI_C_LIST = 1 << 5,
+    CLI_C_DELETE = 1 << 6,
 };
 typedef struct cli_command {
     const char *name;
@@ -79,6 +88,12 @@ typedef enum cli_flag_id {
     CLI_F_CONTEXT,
     CLI_F_NAMESPACE,
     CLI_F_REQUEST_TIMEOUT,
+    CLI_F_CLUSTER,
+    CLI_F_USER,
+    CLI_F_SERVER,
+    CLI_F_TOKEN,
+    CLI_F_CA,
+    CLI_F_INSECURE,
     CLI_F_IDENTITY,
     CLI_F_DURATION,
     CLI_F_GRACE,
@@ -92,6 +107,7 @@ typedef enum cli_flag_id {
     CLI_F_CONFLICT_EXIT,
     CLI_F_SHELL,
     CLI_F_WATCH,
+    CLI_F_ALL_NAMESPACES,
     CLI_F_QUIET,
     CLI_F_VERBOSE,
     CLI_F_HELP,
@@ -142,6 +158,12 @@ int cli_session_try(cli_session *s, const cli_opts *o, bool create_if_missing, k
 void cli_session_close(cli_session *s);
 /* The exit code for a library status. */
 int cli_exit_for(klease_status st);
+
+/* list.c */
+int cli_cmd_list(const cli_opts *o);
+int cli_cmd_delete(const cli_opts *o);
+/* A client as the command line says; on failure prints why and returns an exit code. */
+int cli_client_open(klease_client **out, const cli_opts *o);
 
 /* exec.c */
 int cli_cmd_exec(const cli_opts *o);

@@ -21,6 +21,39 @@ int cli_exit_for(klease_status st)
 static int session_open(cli_session *s, const cli_opts *o, bool create_if_missing,
                         bool report_missing);
 
+/* The client as the command line says: kubectl's flags over the kubeconfig. */
+static void client_options(klease_client_options *co, const cli_opts *o)
+{
+    klease_client_options init = KLEASE_CLIENT_OPTIONS_INIT;
+    *co = init;
+    co->kubeconfig = o->kubeconfig;
+    co->context = o->context;
+    co->cluster = o->cluster;
+    co->user = o->user;
+    co->server = o->server;
+    co->token = o->token;
+    co->certificate_authority = o->certificate_authority;
+    co->insecure_skip_tls_verify = o->insecure_skip_tls_verify;
+    co->request_timeout_ms = o->request_timeout_ms;
+    if (o->verbose > 0) {
+        co->log_fn = cli_log;
+        co->log_level = KLEASE_LOG_DEBUG; /* a one-shot command logs little at info */
+    }
+}
+
+int cli_client_open(klease_client **out, const cli_opts *o)
+{
+    klease_client_options co;
+    klease_error err;
+    client_options(&co, o);
+    klease_status st = klease_client_new(out, &co, &err);
+    if (st != KLEASE_OK) {
+        cli_report(NULL, st, &err);
+        return cli_exit_for(st);
+    }
+    return CLI_EXIT_OK;
+}
+
 /* Errors that may pass while we wait: the server is down, hangs, or is busy. */
 static bool passing(klease_status st)
 {
@@ -31,15 +64,9 @@ static bool passing(klease_status st)
 int cli_session_try(cli_session *s, const cli_opts *o, bool create_if_missing, klease_status *st,
                     klease_error *err)
 {
-    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+    klease_client_options co;
     memset(s, 0, sizeof *s);
-    co.kubeconfig = o->kubeconfig;
-    co.context = o->context;
-    co.request_timeout_ms = o->request_timeout_ms;
-    if (o->verbose > 0) {
-        co.log_fn = cli_log;
-        co.log_level = KLEASE_LOG_DEBUG;
-    }
+    client_options(&co, o);
     *st = klease_client_new(&s->client, &co, err);
     if (*st == KLEASE_OK) {
         snprintf(s->ns, sizeof s->ns, "%s",
@@ -87,14 +114,8 @@ static int session_open(cli_session *s, const cli_opts *o, bool create_if_missin
     char what[512];
 
     memset(s, 0, sizeof *s);
-    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
-    co.kubeconfig = o->kubeconfig;
-    co.context = o->context;
-    co.request_timeout_ms = o->request_timeout_ms;
-    if (o->verbose > 0) {
-        co.log_fn = cli_log;
-        co.log_level = KLEASE_LOG_DEBUG; /* a one-shot command logs little at info */
-    }
+    klease_client_options co;
+    client_options(&co, o);
     if ((st = klease_client_new(&s->client, &co, &err)) != KLEASE_OK) {
         cli_report(NULL, st, &err);
         return cli_exit_for(st);

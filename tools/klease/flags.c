@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define C_LEASE  (CLI_C_CREATE | CLI_C_GET | CLI_C_CLAIM | CLI_C_VACATE | CLI_C_EXEC)
+#define C_LEASE                                                                                    \
+    (CLI_C_CREATE | CLI_C_GET | CLI_C_CLAIM | CLI_C_VACATE | CLI_C_EXEC | CLI_C_LIST | CLI_C_DELETE)
 #define C_CLAIMS (CLI_C_CLAIM | CLI_C_VACATE | CLI_C_EXEC)
 
 const cli_command cli_commands[] = {
@@ -46,6 +47,13 @@ const cli_command cli_commands[] = {
      "(5s), --kill-after 3s or what fits (margin - slack), --request-timeout (grace -\n"
      "margin) / 2 (2.5s); the slack is 1s (a tenth of --duration below 3s). Refused\n"
      "(exit 2): --grace >= --duration, --margin >= --grace, --kill-after + slack > --margin."},
+    {"list", CLI_C_LIST, "list [options]", "list the leases of a namespace (-A: of all)",
+     "Lists the leases of the namespace (-A: of every namespace): holder, time left\n"
+     "(judged by renewTime + leaseDurationSeconds on this machine's clock),\n"
+     "leaseTransitions and age."},
+    {"delete", CLI_C_DELETE, "delete NAME [options]", "delete the lease, whoever holds it",
+     "Deletes lease NAME, whoever holds it (a holder's klease exec then loses it).\n"
+     "Exit 5 if it does not exist."},
     {"version", 0, "version", "print the version", "Prints the version of klease."},
     {"help", 0, "help [COMMAND]", "this help, or a command's", "Prints the help of COMMAND."},
     {"completion", 0, "completion bash|zsh", "print a shell completion script",
@@ -64,6 +72,18 @@ const cli_flag cli_flags[] = {
     [CLI_F_REQUEST_TIMEOUT] =
         {CLI_F_REQUEST_TIMEOUT, "request-timeout", 0, "D", C_LEASE,
          "time limit of one API call (default 10s; exec: (grace - margin) / 2, 1s to 10s)"},
+    [CLI_F_CLUSTER] = {CLI_F_CLUSTER, "cluster", 0, "NAME", C_LEASE,
+                       "kubeconfig cluster to use instead of the context's"},
+    [CLI_F_USER] = {CLI_F_USER, "user", 0, "NAME", C_LEASE,
+                    "kubeconfig user to use instead of the context's"},
+    [CLI_F_SERVER] = {CLI_F_SERVER, "server", 's', "URL", C_LEASE,
+                      "API server URL, instead of the cluster's (no kubeconfig needed)"},
+    [CLI_F_TOKEN] = {CLI_F_TOKEN, "token", 0, "TOKEN", C_LEASE,
+                     "bearer token, instead of the user's credentials"},
+    [CLI_F_CA] = {CLI_F_CA, "certificate-authority", 0, "PATH", C_LEASE,
+                  "CA certificate file, instead of the cluster's"},
+    [CLI_F_INSECURE] = {CLI_F_INSECURE, "insecure-skip-tls-verify", 0, NULL, C_LEASE,
+                        "do not verify the server's certificate (insecure)"},
     [CLI_F_IDENTITY] = {CLI_F_IDENTITY, "identity", 0, "ID", C_CLAIMS | CLI_C_GET,
                         "who claims (default: $POD_NAME or the host name, '_', a random UUID)"},
     [CLI_F_DURATION] =
@@ -76,7 +96,8 @@ const cli_flag cli_flags[] = {
     [CLI_F_CREATE] = {CLI_F_CREATE, "create", 0, NULL, CLI_C_GET | CLI_C_CLAIM | CLI_C_EXEC,
                       "create the lease if it does not exist"},
     [CLI_F_OUTPUT] = {CLI_F_OUTPUT, "output", 'o', "FORMAT",
-                      CLI_C_CREATE | CLI_C_GET | CLI_C_CLAIM | CLI_C_VACATE,
+                      CLI_C_CREATE | CLI_C_GET | CLI_C_CLAIM | CLI_C_VACATE | CLI_C_LIST |
+                          CLI_C_DELETE,
                       "text (default) or json; get also yaml or wide"},
     [CLI_F_MARGIN] =
         {CLI_F_MARGIN, "margin", 0, "D", CLI_C_EXEC,
@@ -93,6 +114,8 @@ const cli_flag cli_flags[] = {
                      "run STRING with /bin/sh -c (as flock -c)"},
     [CLI_F_WATCH] = {CLI_F_WATCH, "watch", 'w', NULL, CLI_C_GET,
                      "after the lease, print it again on every change, until interrupted"},
+    [CLI_F_ALL_NAMESPACES] = {CLI_F_ALL_NAMESPACES, "all-namespaces", 'A', NULL, CLI_C_LIST,
+                              "list the leases of every namespace"},
     [CLI_F_QUIET] = {CLI_F_QUIET, "quiet", 'q', NULL, CLI_C_EXEC, "do not print state changes"},
     [CLI_F_VERBOSE] = {CLI_F_VERBOSE, "verbose", 'v', NULL, C_LEASE,
                        "log the library's messages (requests, retries) on stderr"},
@@ -183,8 +206,10 @@ void cli_print_help(const cli_command *c)
         for (size_t i = 0; i < cli_ncommands; i++)
             printf("  %-11s %s\n", cli_commands[i].name, cli_commands[i].summary);
         fputs("\nRun 'klease help COMMAND' for a command's options. The connection flags\n"
-              "(--kubeconfig, --context, -n/--namespace, --request-timeout) go before or after\n"
-              "the command.\n\n",
+              "(--kubeconfig, --context, --cluster, --user, -s/--server, --token,\n"
+              "--certificate-authority, --insecure-skip-tls-verify, -n/--namespace,\n"
+              "--request-timeout) go before or after the command, and win over the\n"
+              "kubeconfig as kubectl's do.\n\n",
               stdout);
         fputs(exit_help, stdout);
         return;

@@ -28,5 +28,9 @@ int main(int argc, char **argv)
         return cli_cmd_claim(&o);
     if (strcmp(o.command, "vacate") == 0)
         return cli_cmd_vacate(&o);
+    if (strcmp(o.command, "list") == 0)
+        return cli_cmd_list(&o);
+    if (strcmp(o.command, "delete") == 0)
+        return cli_cmd_delete(&o);
     return cli_cmd_exec(&o);
 }

@@ -243,11 +243,18 @@ static int apply_values(const cli_command *c, const raw_args *raw, cli_opts *o)
         return usage_error(c, "--conflict-exit-code must be 0 to 255, not '%s'", e);
     o->kubeconfig = raw->value[CLI_F_KUBECONFIG];
     o->context = raw->value[CLI_F_CONTEXT];
+    o->cluster = raw->value[CLI_F_CLUSTER];
+    o->user = raw->value[CLI_F_USER];
+    o->server = raw->value[CLI_F_SERVER];
+    o->token = raw->value[CLI_F_TOKEN];
+    o->certificate_authority = raw->value[CLI_F_CA];
+    o->insecure_skip_tls_verify = raw->count[CLI_F_INSECURE] > 0;
     o->ns = raw->value[CLI_F_NAMESPACE];
     o->field_manager = raw->value[CLI_F_FIELD_MANAGER];
     o->create = raw->count[CLI_F_CREATE] > 0;
     o->quiet = raw->count[CLI_F_QUIET] > 0;
     o->watch = raw->count[CLI_F_WATCH] > 0;
+    o->all_namespaces = raw->count[CLI_F_ALL_NAMESPACES] > 0;
     o->nonblock = raw->count[CLI_F_NONBLOCK] > 0 || o->timeout_ms == 0;
     o->verbose = raw->count[CLI_F_VERBOSE];
     return -1;
@@ -257,7 +264,9 @@ static int apply_values(const cli_command *c, const raw_args *raw, cli_opts *o)
 static int check_shape(const cli_command *c, const raw_args *raw, cli_opts *o)
 {
     bool is_exec = c->bit == CLI_C_EXEC;
-    if (o->name == NULL || o->name[0] == '\0')
+    if (c->bit == CLI_C_LIST && o->name != NULL)
+        return usage_error(c, "list: unexpected argument '%s' (list takes no NAME)", o->name);
+    if (c->bit != CLI_C_LIST && (o->name == NULL || o->name[0] == '\0'))
         return usage_error(c, "%s: missing lease NAME", c->name);
     const char *shell = raw->value[CLI_F_SHELL];
     if (shell != NULL && o->cmd != NULL)
