@@ -262,6 +262,7 @@ has out "^team  *in-team "
 expect 0 "$K" list --kubeconfig "$KC" -n other -o json
 has out '^{"namespace":"other","name":"l2","held":false,"holder":null'
 expect 2 "$K" list l1 --kubeconfig "$KC"
+expect 2 "$K" list --kubeconfig "$KC" --field-manager x # list writes nothing
 expect 2 "$K" get l1 --kubeconfig "$KC" -A
 expect 0 "$K" delete l1 --kubeconfig "$KC"
 has out "lease default/l1 deleted"

@@ -29,24 +29,26 @@ const cli_command cli_commands[] = {
      "leaseTransitions kept). Exit 1 if IDENTITY did not hold it."},
     {"exec", CLI_C_EXEC, "exec NAME [options] -- CMD [ARGS...] | -c 'SHELL COMMAND'",
      "wait for the lease, run CMD while holding it, stop CMD if it is lost",
-     "Like flock(1) for a cluster. Waits until IDENTITY holds lease NAME (renewing it in\n"
-     "the background; an API server that is down or hangs is retried until --timeout),\n"
-     "then runs CMD in a process group of its own, with only fds 0-2 and KLEASE_LEASE,\n"
-     "KLEASE_NAMESPACE, KLEASE_NAME, KLEASE_IDENTITY and KLEASE_FENCING_TOKEN (the\n"
-     "lease's leaseTransitions after our acquiring write) in its environment.\n"
-     "SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the group.\n"
-     "CMD is stopped before anyone else may start: if the lease is lost, or not renewed\n"
-     "by --margin before our claim ends, the group gets SIGTERM, then SIGKILL after\n"
-     "--kill-after, which lands before our claim ends; klease then exits 124. klease\n"
-     "exits when every process of the group has exited, vacating the lease so a waiting\n"
-     "replica takes over at once. If klease itself dies (even by SIGKILL), a watchdog\n"
-     "kills the group at once and the lease expires. State changes are printed on\n"
-     "stderr as one line each.\n"
+     "Like flock(1) for a cluster. Waits until IDENTITY holds lease NAME (renewing\n"
+     "it in the background; an API server that is down or hangs is retried until\n"
+     "--timeout), then runs CMD in a process group of its own, with only fds 0-2\n"
+     "and KLEASE_LEASE, KLEASE_NAMESPACE, KLEASE_NAME, KLEASE_IDENTITY and\n"
+     "KLEASE_FENCING_TOKEN (the lease's leaseTransitions after our acquiring\n"
+     "write) in its environment. SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and\n"
+     "SIGUSR2 are forwarded to the group. CMD is stopped before anyone else may\n"
+     "start: if the lease is lost, or not renewed by --margin before our claim\n"
+     "ends, the group gets SIGTERM, then SIGKILL after --kill-after, which lands\n"
+     "before our claim ends; klease then exits 124. klease exits when every\n"
+     "process of the group has exited, vacating the lease so a waiting replica\n"
+     "takes over at once. If klease itself dies (even by SIGKILL), a watchdog\n"
+     "kills the group at once and the lease expires. State changes are printed\n"
+     "on stderr as one line each.\n"
      "\n"
      "Defaults: --duration 15s, --grace 2/3 of the duration (10s), --margin 1/3\n"
-     "(5s), --kill-after 3s or what fits (margin - slack), --request-timeout (grace -\n"
-     "margin) / 2 (2.5s); the slack is 1s (a tenth of --duration below 3s). Refused\n"
-     "(exit 2): --grace >= --duration, --margin >= --grace, --kill-after + slack > --margin."},
+     "(5s), --kill-after 3s or what fits (margin - slack), --request-timeout\n"
+     "(grace - margin) / 2 (2.5s); the slack is 1s (a tenth of --duration below\n"
+     "3s). Refused (exit 2): --grace >= --duration, --margin >= --grace,\n"
+     "--kill-after + slack > --margin."},
     {"list", CLI_C_LIST, "list [options]", "list the leases of a namespace (-A: of all)",
      "Lists the leases of the namespace (-A: of every namespace): holder, time left\n"
      "(judged by renewTime + leaseDurationSeconds on this machine's clock),\n"
@@ -91,7 +93,8 @@ const cli_flag cli_flags[] = {
          "lease duration, whole seconds, at least 1s (default: claim 30s, exec 15s)"},
     [CLI_F_GRACE] = {CLI_F_GRACE, "grace", 0, "D", CLI_C_CLAIM | CLI_C_EXEC,
                      "renew this long before expiry (default 2/3 of --duration)"},
-    [CLI_F_FIELD_MANAGER] = {CLI_F_FIELD_MANAGER, "field-manager", 0, "NAME", C_LEASE,
+    [CLI_F_FIELD_MANAGER] = {CLI_F_FIELD_MANAGER, "field-manager", 0, "NAME",
+                             C_LEASE & ~(unsigned)(CLI_C_LIST | CLI_C_DELETE),
                              "server-side apply field manager (default \"klease\")"},
     [CLI_F_CREATE] = {CLI_F_CREATE, "create", 0, NULL, CLI_C_GET | CLI_C_CLAIM | CLI_C_EXEC,
                       "create the lease if it does not exist"},
@@ -161,7 +164,7 @@ static const char exit_help[] =
 /* "  LABEL  text", the text wrapped at 80 columns under itself. */
 static void print_wrapped(const char *label, const char *text)
 {
-    enum { COL = 28, WIDTH = 80 };
+    enum { COL = 32, WIDTH = 80 };
     int col = printf("  %-*s", COL - 3, label);
     const char *p = text;
     while (*p != '\0') {
