@@ -118,7 +118,7 @@ has out "lease=default/env ns=default name=env id=me token=1"
 expect 3 "$K" exec env "${kc[@]}" --identity you -- sh -c 'echo in cmd; exit 3'
 has err "starting: sh -c 'echo in cmd; exit 3'"
 # Each new holder gets a larger token: leaseTransitions counts holder changes.
-expect 0 "$K" exec env "${kc[@]}" --identity me -c 'echo "token=$KLEASE_FENCING_TOKEN"'
+expect 0 "$K" exec env "${kc[@]}" --identity me --command='echo "token=$KLEASE_FENCING_TOKEN"'
 has out "token=3"
 
 step "exec: CMD is checked before the lease is taken (127, 126)"
