@@ -345,6 +345,33 @@ KLEASE_API klease_status klease_lease_list(klease_client *c, const char *ns, boo
 /* NULL-safe. */
 KLEASE_API void klease_lease_list_free(klease_lease_info *leases);
 
+/* One change seen by klease_lease_watch: the lease as it now is, or NULL
+ * when it was deleted (or, after a 410 re-read, does not exist). `lease` is
+ * valid only during the call. Return false to stop watching. */
+typedef bool (*klease_lease_watch_fn)(void *user, const klease_lease_info *lease);
+
+/* Follows lease ns/name (ns NULL: the client's namespace) with a watch (RBAC
+ * verb "watch"; "get" too for the re-read below) for at most `timeout_ms`
+ * (> 0), calling `fn` on the calling thread once per change, in order: every
+ * ADDED and MODIFIED (as the lease, judged as klease_lease_list judges it)
+ * and DELETED (NULL). `resource_version` (a buffer of `rv_size` bytes, in
+ * and out) says where to start: "" for the current state, which then comes
+ * first as an event; on return it holds the last resourceVersion seen,
+ * bookmarks included (they advance it and are not passed to `fn`), so
+ * calling again with it neither misses nor repeats a change. When the server
+ * no longer has that version (410 Expired), the lease is read once (a GET)
+ * and reported as one event, and the buffer takes its resourceVersion ("" if
+ * it does not exist). Returns KLEASE_OK when `timeout_ms` has passed, the
+ * server ended the stream (it may, earlier) or `fn` returned false;
+ * KLEASE_EINVAL for a bad argument or name, KLEASE_EPROTO for an event that
+ * is not a Lease or a resourceVersion longer than the buffer, else as any
+ * call. Thread-safe as any call on a shared client; a call holds one
+ * connection while it waits. */
+KLEASE_API klease_status klease_lease_watch(klease_client *c, const char *ns, const char *name,
+                                            char *resource_version, size_t rv_size,
+                                            int64_t timeout_ms, klease_lease_watch_fn fn,
+                                            void *user, klease_error *err);
+
 /* Deletes lease ns/name (ns NULL: the client's namespace), whoever holds it
  * (RBAC verb "delete"). KLEASE_ENOTFOUND when it does not exist. A manager
  * of that lease then sees it gone at its next read. */

@@ -3,6 +3,7 @@
 #include "cmocka_wrap.h"
 
 #include "api/watch.h"
+#include "klease/klease.h"
 #include "lease/codec.h"
 #include "scripted_transport.h"
 
@@ -261,6 +262,186 @@ static void test_another_thread_can_cancel_a_watch(void **state)
     klease__cancel_destroy(&w.cancel);
 }
 
+/* ------------------------------------------- klease_lease_watch (public) */
+
+#define RV_BUF 64
+
+typedef struct changes {
+    int n;
+    bool deleted[16];
+    char rvs[16][RV_BUF];
+    char holders[16][KLEASE_IDENTITY_MAX + 1];
+    bool held[16];
+    int64_t transitions[16];
+    int stop_after; /* 0: never stop */
+} changes;
+
+static bool on_change(void *user, const klease_lease_info *lease)
+{
+    changes *c = user;
+    if (c->n < 16) {
+        c->deleted[c->n] = lease == NULL;
+        if (lease != NULL) {
+            snprintf(c->rvs[c->n], sizeof c->rvs[0], "%s", lease->claim.resource_version);
+            snprintf(c->holders[c->n], sizeof c->holders[0], "%s", lease->claim.holder);
+            c->held[c->n] = lease->held;
+            c->transitions[c->n] = lease->claim.transitions;
+        }
+    }
+    c->n++;
+    return c->stop_after == 0 || c->n < c->stop_after;
+}
+
+static void push_stream_fixture(fixture *f, const char *name, size_t chunk)
+{
+    char *stream = read_fixture(name);
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = stream, .chunk = chunk});
+    free(stream);
+}
+
+static void test_lease_watch_reports_every_change_in_order_and_keeps_the_last_version(void **state)
+{
+    fixture *f = *state;
+    push_stream_fixture(f, "wire/20-watch-events.stream", 13);
+    char rv[64] = "208";
+    changes c = {0};
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 5000,
+                                        on_change, &c, NULL),
+                     KLEASE_OK);
+    /* MODIFIED 211, 212, 214, DELETED 215, ADDED 216; the bookmarks are not changes. */
+    assert_int_equal(c.n, 5);
+    const char *rvs[] = {"211", "212", "214", "", "216"};
+    const int64_t transitions[] = {2, 3, 3, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(c.deleted[i], i == 3);
+        assert_string_equal(c.rvs[i], rvs[i]);
+        assert_int_equal(c.transitions[i], transitions[i]);
+    }
+    /* The captured claims are long expired: nobody holds the lease now. */
+    assert_false(c.held[1]);
+    assert_string_equal(rv, "216");
+    assert_non_null(strstr(f->t->requests[0].path, "&resourceVersion=208"));
+    assert_non_null(strstr(f->t->requests[0].path, "&timeoutSeconds=5"));
+    assert_true(f->t->requests[0].timeout_ms <= 5000);
+}
+
+#define LEASE_EVENT(type, rv, holder)                                                              \
+    "{\"type\":\"" type "\",\"object\":{\"kind\":\"Lease\",\"apiVersion\":"                        \
+    "\"coordination.k8s.io/v1\",\"metadata\":{\"name\":\"lease-a\",\"namespace\":\"klease-test\"," \
+    "\"resourceVersion\":\"" rv "\"},\"spec\":{\"holderIdentity\":\"" holder "\","                 \
+    "\"leaseDurationSeconds\":15,\"renewTime\":\"2200-01-01T00:00:00.000000Z\","                   \
+    "\"leaseTransitions\":4}}}\n"
+#define BOOKMARK_EVENT(rv)                                                                         \
+    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Lease\",\"apiVersion\":"                        \
+    "\"coordination.k8s.io/v1\",\"metadata\":{\"resourceVersion\":\"" rv "\"},\"spec\":{}}}\n"
+
+static void test_lease_watch_moves_past_a_bookmark_without_reporting_it(void **state)
+{
+    fixture *f = *state;
+    scripted_push(
+        f->t, (scripted_reply){.http_status = 200,
+                               .body = LEASE_EVENT("MODIFIED", "300", "b") BOOKMARK_EVENT("305")});
+    char rv[64] = "299";
+    changes c = {0};
+    klease_error err;
+    klease_status st = klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
+                                          on_change, &c, &err);
+    assert_int_equal(st, KLEASE_OK);
+    assert_int_equal(c.n, 1);
+    assert_true(c.held[0]);
+    assert_string_equal(c.holders[0], "b");
+    assert_int_equal(c.transitions[0], 4);
+    assert_string_equal(rv, "305");
+}
+
+static void test_lease_watch_rereads_the_lease_when_its_version_expired(void **state)
+{
+    fixture *f = *state;
+    push_stream_fixture(f, "wire/22-watch-too-old-rv.stream", 0);
+    scripted_push_fixture(f->t, 200, "01-get-lease.json");
+    char rv[64] = "1";
+    changes c = {0};
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
+                                        on_change, &c, NULL),
+                     KLEASE_OK);
+    assert_int_equal(c.n, 1);
+    assert_false(c.deleted[0]);
+    assert_string_equal(c.rvs[0], "197");
+    assert_string_equal(rv, "197");
+    assert_int_equal(f->t->nrequests, 2);
+    assert_string_equal(f->t->requests[1].method, "GET");
+    assert_string_equal(f->t->requests[1].path,
+                        "/apis/coordination.k8s.io/v1/namespaces/klease-test/leases/lease-a");
+}
+
+static void test_lease_watch_reports_a_lease_gone_after_expiry_as_deleted(void **state)
+{
+    fixture *f = *state;
+    push_stream_fixture(f, "wire/22-watch-too-old-rv.stream", 0);
+    scripted_push_fixture(f->t, 404, "08-get-missing.json");
+    char rv[64] = "1";
+    changes c = {0};
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
+                                        on_change, &c, NULL),
+                     KLEASE_OK);
+    assert_int_equal(c.n, 1);
+    assert_true(c.deleted[0]);
+    assert_string_equal(rv, ""); /* the next watch starts from whatever exists then */
+}
+
+static void test_lease_watch_stops_when_the_callback_says_so(void **state)
+{
+    fixture *f = *state;
+    push_stream_fixture(f, "wire/20-watch-events.stream", 0);
+    char rv[64] = "208";
+    changes c = {.stop_after = 2};
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 5000,
+                                        on_change, &c, NULL),
+                     KLEASE_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(rv, "212"); /* resuming repeats nothing and misses nothing */
+}
+
+static void test_lease_watch_refuses_bad_arguments_and_versions_too_long(void **state)
+{
+    fixture *f = *state;
+    char rv[4] = "";
+    changes c = {0};
+    klease_error err;
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 0,
+                                        on_change, &c, &err),
+                     KLEASE_EINVAL);
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "Bad_Name", rv, sizeof rv, 1000,
+                                        on_change, &c, &err),
+                     KLEASE_EINVAL);
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", NULL, 64, 1000,
+                                        on_change, &c, &err),
+                     KLEASE_EINVAL);
+    assert_int_equal(f->t->nrequests, 0);
+    scripted_push(
+        f->t, (scripted_reply){.http_status = 200, .body = LEASE_EVENT("ADDED", "123456", "b")});
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
+                                        on_change, &c, &err),
+                     KLEASE_EPROTO);
+    assert_non_null(strstr(err.message, "does not fit"));
+    assert_int_equal(c.n, 0);
+    assert_string_equal(rv, "");
+}
+
+static void test_lease_watch_passes_http_errors_on(void **state)
+{
+    fixture *f = *state;
+    scripted_push_fixture(f->t, 403, "33-no-credentials.json");
+    char rv[64] = "";
+    changes c = {0};
+    klease_error err;
+    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
+                                        on_change, &c, &err),
+                     KLEASE_EAUTH);
+    assert_int_equal(err.http_code, 403);
+    assert_int_equal(f->t->nrequests, 1); /* no re-read: only 410 asks for one */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, scripted_setup, scripted_teardown)
@@ -277,6 +458,13 @@ int main(void)
         T(test_watch_stops_when_the_callback_says_so),
         T(test_watch_http_error_is_mapped),
         T(test_another_thread_can_cancel_a_watch),
+        T(test_lease_watch_reports_every_change_in_order_and_keeps_the_last_version),
+        T(test_lease_watch_moves_past_a_bookmark_without_reporting_it),
+        T(test_lease_watch_rereads_the_lease_when_its_version_expired),
+        T(test_lease_watch_reports_a_lease_gone_after_expiry_as_deleted),
+        T(test_lease_watch_stops_when_the_callback_says_so),
+        T(test_lease_watch_refuses_bad_arguments_and_versions_too_long),
+        T(test_lease_watch_passes_http_errors_on),
     };
     return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
 }
