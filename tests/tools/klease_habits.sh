@@ -105,11 +105,22 @@ expect 0 "$K" claim w "${kc[@]}" --identity watcher-test
 wait_for "$tmp/watch.out" "^default  *w  *watcher-test  " 10
 expect 0 "$K" vacate w "${kc[@]}" --identity watcher-test
 wait_for "$tmp/watch.out" "^default  *w  *<none>  *-  *1 " 10
+# Three changes in a row, far quicker than once a second: a watch sees each.
+expect 0 "$K" claim w "${kc[@]}" --identity quick-a
+expect 0 "$K" vacate w "${kc[@]}" --identity quick-a
+expect 0 "$K" claim w "${kc[@]}" --identity quick-b
+wait_for "$tmp/watch.out" "^default  *w  *quick-b  " 10
 kill -0 "$wp" 2>/dev/null || fail "get --watch exited by itself"
+t_term=$(now_ns)
 kill -TERM "$wp" # (SIGINT is ignored by a background job of a script)
 wait_exit "$wp" 5
+# The bound is generous for a busy machine; SIGTERM keeps its default action.
+[ $((($(now_ns) - t_term) / 1000000)) -lt 2000 ] || fail "get --watch took over 2 s to stop"
+[ "$rc" = 143 ] || fail "get --watch on SIGTERM: status $rc, want 143"
 [ "$(grep -c '^NAMESPACE' "$tmp/watch.out")" = 1 ] || fail "--watch repeated its header"
-[ "$(grep -c '^default' "$tmp/watch.out")" = 3 ] || fail "--watch: not one line per change"
+holders=$(awk '/^default/ { printf "%s/%s ", $3, $5 }' "$tmp/watch.out")
+[ "$holders" = "<none>/0 watcher-test/1 <none>/1 quick-a/2 <none>/2 quick-b/3 " ] ||
+    fail "--watch: not one line per change, in order: $holders"
 
 step "exec -c runs a shell string; the state line keeps its quoting; CMD's environment"
 expect 3 "$K" exec env "${kc[@]}" --create --identity me -c \

@@ -175,43 +175,72 @@ static bool same_claim(const klease_claim *a, bool a_has, const klease_claim *b,
            strcmp(a->resource_version, b->resource_version) == 0;
 }
 
-/* get --watch: reads the lease about once a second and prints it again
- * when it changed (a table row for text and wide, an object per line for
- * JSON, a document each for YAML), until interrupted. An error is said once
- * per kind and the watch goes on. */
+typedef struct watch_view {
+    const cli_opts *o;
+    cli_opts shown;
+    const char *ns;
+    klease_claim last;
+    bool last_has;
+    bool gone; /* said that the lease was deleted */
+} watch_view;
+
+/* One change from the watch: a line (or document) unless it is the state
+ * already shown (a re-read after 410 Expired may report that again). */
+static bool print_change(void *user, const klease_lease_info *lease)
+{
+    watch_view *v = user;
+    if (lease == NULL) {
+        if (!v->gone)
+            cli_errorf("lease %s/%s deleted (still watching)", v->ns, v->o->name);
+        v->gone = true;
+        return true;
+    }
+    v->gone = false;
+    if (same_claim(&lease->claim, lease->held, &v->last, v->last_has))
+        return true;
+    if (v->shown.output == CLI_OUTPUT_WIDE)
+        cli_print_claim_row(v->ns, v->o->name, &lease->claim, lease->held, false);
+    else {
+        if (v->shown.output == CLI_OUTPUT_YAML)
+            printf("---\n");
+        cli_print_claim(&v->shown, v->ns, &lease->claim, lease->held, NULL);
+    }
+    fflush(stdout);
+    v->last = lease->claim;
+    v->last_has = lease->held;
+    return true;
+}
+
+/* A watch call's length: short, so the loop comes round often; a signal
+ * ends the process at once anyway (get --watch keeps their default action). */
+#define WATCH_CALL_MS 1000
+
+/* get --watch: follows the lease with a Kubernetes watch from the version
+ * just shown and prints it again on every change (a table row for text and
+ * wide, an object per line for JSON, a document each for YAML), until
+ * interrupted. An error is said once per kind and the watch goes on a
+ * second later, from the last version seen. */
 __attribute__((noreturn)) static void watch(cli_session *s, const cli_opts *o, klease_claim last,
                                             bool last_has)
 {
-    cli_opts shown = *o;
-    if (shown.output == CLI_OUTPUT_TEXT)
-        shown.output = CLI_OUTPUT_WIDE;
+    watch_view v = {.o = o, .shown = *o, .ns = s->ns, .last = last, .last_has = last_has};
+    if (v.shown.output == CLI_OUTPUT_TEXT)
+        v.shown.output = CLI_OUTPUT_WIDE;
+    char rv[sizeof last.resource_version];
+    snprintf(rv, sizeof rv, "%s", last.resource_version);
     klease_status last_st = KLEASE_OK;
     for (;;) {
         fflush(stdout);
-        struct timespec second = {1, 0};
-        nanosleep(&second, NULL);
-        klease_claim claim;
-        bool has = false;
         klease_error err;
-        klease_status st = klease_sync(s->manager, &claim, &has, &err);
+        klease_status st = klease_lease_watch(s->client, s->ns, o->name, rv, sizeof rv,
+                                              WATCH_CALL_MS, print_change, &v, &err);
         if (st != KLEASE_OK) {
             if (st != last_st)
                 cli_report("watch (retrying)", st, &err);
-            last_st = st;
-            continue;
+            struct timespec second = {1, 0};
+            nanosleep(&second, NULL);
         }
         last_st = st;
-        if (same_claim(&claim, has, &last, last_has))
-            continue;
-        if (shown.output == CLI_OUTPUT_WIDE)
-            cli_print_claim_row(s->ns, o->name, &claim, has, false);
-        else {
-            if (shown.output == CLI_OUTPUT_YAML)
-                printf("---\n");
-            cli_print_claim(&shown, s->ns, &claim, has, NULL);
-        }
-        last = claim;
-        last_has = has;
     }
 }
 
