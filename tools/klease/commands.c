@@ -213,7 +213,8 @@ static bool print_change(void *user, const klease_lease_info *lease)
 
 /* A watch call's length: short, so the loop comes round often; a signal
  * ends the process at once anyway (get --watch keeps their default action). */
-#define WATCH_CALL_MS 1000
+#define WATCH_CALL_MS     1000
+#define WATCH_MIN_CALL_MS 100 /* the least time one watch request may take, however it ends */
 
 /* get --watch: follows the lease with a Kubernetes watch from the version
  * just shown and prints it again on every change (a table row for text and
@@ -232,13 +233,22 @@ __attribute__((noreturn)) static void watch(cli_session *s, const cli_opts *o, k
     for (;;) {
         fflush(stdout);
         klease_error err;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         klease_status st = klease_lease_watch(s->client, s->ns, o->name, rv, sizeof rv,
                                               WATCH_CALL_MS, print_change, &v, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t took_ms =
+            (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
         if (st != KLEASE_OK) {
             if (st != last_st)
                 cli_report("watch (retrying)", st, &err);
             struct timespec second = {1, 0};
             nanosleep(&second, NULL);
+        } else if (took_ms < WATCH_MIN_CALL_MS) {
+            /* A server that ends every stream at once must not make us spin. */
+            struct timespec pause = {0, (WATCH_MIN_CALL_MS - took_ms) * 1000000L};
+            nanosleep(&pause, NULL);
         }
         last_st = st;
     }
