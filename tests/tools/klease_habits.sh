@@ -131,6 +131,13 @@ has err "starting: sh -c 'echo in cmd; exit 3'"
 # Each new holder gets a larger token: leaseTransitions counts holder changes.
 expect 0 "$K" exec env "${kc[@]}" --identity me --command='echo "token=$KLEASE_FENCING_TOKEN"'
 has out "token=3"
+# Words with quotes and $: the state line is shell input that gives back the
+# same words, and its quoting uses no backslash (state lines escape those).
+expect 0 "$K" exec env "${kc[@]}" --identity you -- printf '%s|' "it's" 'say "hi" $HOME' "x'\"y"
+line=$(sed -n "s/.*starting: //p" "$tmp/err" | tail -n 1)
+eval "set -- $line"
+[ "$#" = 5 ] && [ "$2" = '%s|' ] && [ "$3" = "it's" ] && [ "$4" = 'say "hi" $HOME' ] &&
+    [ "$5" = "x'\"y" ] || fail "state line does not quote CMD back: $line"
 
 step "exec: CMD is checked before the lease is taken (127, 126)"
 expect 127 "$K" exec fresh "${kc[@]}" --create -- "$tmp/no-such-command"

@@ -91,6 +91,31 @@ static bool plain_word(const char *w)
     return true;
 }
 
+/* Appends `w` quoted for a POSIX shell, without backslashes (state lines
+ * escape backslashes, so a backslash in the quoting would not survive):
+ * plain words as they are; words with a ' but nothing special inside double
+ * quotes in "..."; others in '...', each ' written as '"'"'. */
+static size_t append_quoted(char *buf, size_t used, size_t size, const char *w)
+{
+    bool plain = plain_word(w);
+    bool dq = !plain && strchr(w, '\'') != NULL && strpbrk(w, "\"$`\\!") == NULL;
+    char q = dq ? '"' : '\'';
+    if (!plain && used + 1 < size)
+        buf[used++] = q;
+    for (const char *c = w; *c != '\0' && used + 5 < size; c++) {
+        if (!plain && !dq && *c == '\'') { /* end the quote, a quoted ', reopen it */
+            memcpy(buf + used, "'\"'\"'", 5);
+            used += 5;
+        } else {
+            buf[used++] = *c;
+        }
+    }
+    if (!plain && used + 1 < size)
+        buf[used++] = q;
+    buf[used] = '\0';
+    return used;
+}
+
 void cli_format_cmdline(char *buf, size_t size, char *const *argv)
 {
     size_t used = 0;
@@ -98,20 +123,7 @@ void cli_format_cmdline(char *buf, size_t size, char *const *argv)
     for (int i = 0; argv[i] != NULL && used + 1 < size; i++) {
         if (i > 0)
             buf[used++] = ' ';
-        bool quote = !plain_word(argv[i]);
-        if (quote && used + 1 < size)
-            buf[used++] = '\'';
-        for (const char *c = argv[i]; *c != '\0' && used + 4 < size; c++) {
-            if (*c == '\'') { /* ' ends the quote, \' is one, ' reopens it */
-                memcpy(buf + used, "'\\''", 4);
-                used += 4;
-            } else {
-                buf[used++] = *c;
-            }
-        }
-        if (quote && used + 1 < size)
-            buf[used++] = '\'';
-        buf[used] = '\0';
+        used = append_quoted(buf, used, size, argv[i]);
     }
     if (used + 8 >= size && size > 4)
         memcpy(buf + size - 4, "...", 4);
