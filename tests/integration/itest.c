@@ -40,6 +40,37 @@ klease_client *itest_client(ksim *sim, ksim_kubeconfig_kind kind, int64_t reques
     return itest_client_from(path, request_timeout_ms);
 }
 
+int itest_env_setup(void **state)
+{
+    itest_env *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return -1;
+    e->sim = itest_sim(NULL);
+    e->client = itest_client(e->sim, KSIM_KUBECONFIG_TOKEN, 0);
+    *state = e;
+    return 0;
+}
+
+int itest_env_teardown(void **state)
+{
+    itest_env *e = *state;
+    klease_client_free(e->client);
+    ksim_stop(e->sim);
+    free(e);
+    return 0;
+}
+
+klease_manager *itest_manager(klease_client *c, const char *ns, const char *name, bool create)
+{
+    klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
+    o.create_if_missing = create;
+    klease_manager *m = NULL;
+    klease_error err;
+    if (klease_manager_init(&m, c, ns, name, &o, &err) != KLEASE_OK)
+        fail_msg("manager_init(%s): %s", name, err.message);
+    return m;
+}
+
 void itest_write_token_kubeconfig(ksim *sim, const char *path, const char *token)
 {
     char user[1024];

@@ -28,6 +28,18 @@ void itest_write_kubeconfig(ksim *sim, const char *path, const char *user_yaml);
 /* A client from the kubeconfig at `path`. */
 klease_client *itest_client_from(const char *path, int64_t request_timeout_ms);
 
+/* A simulator and a token client for it: the state of most integration
+ * tests. itest_env_setup/_teardown are cmocka fixtures (state: itest_env *). */
+typedef struct itest_env {
+    ksim *sim;
+    klease_client *client;
+} itest_env;
+int itest_env_setup(void **state);
+int itest_env_teardown(void **state);
+
+/* A manager for ns/name (create: create_if_missing); fails the test on error. */
+klease_manager *itest_manager(klease_client *c, const char *ns, const char *name, bool create);
+
 /* Monotonic milliseconds (real clock). */
 int64_t itest_now_ms(void);
 void itest_sleep_ms(int64_t ms);

@@ -12,38 +12,11 @@
 
 #define NS "default"
 
-typedef struct env {
-    ksim *sim;
-    klease_client *client;
-} env;
-
-static int setup(void **state)
-{
-    env *e = calloc(1, sizeof *e);
-    e->sim = itest_sim(NULL);
-    e->client = itest_client(e->sim, KSIM_KUBECONFIG_TOKEN, 0);
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    env *e = *state;
-    klease_client_free(e->client);
-    ksim_stop(e->sim);
-    free(e);
-    return 0;
-}
+typedef itest_env env;
 
 static klease_manager *manager(env *e, const char *name)
 {
-    klease_manager_options o = KLEASE_MANAGER_OPTIONS_INIT;
-    o.create_if_missing = true;
-    klease_manager *m = NULL;
-    klease_error err;
-    if (klease_manager_init(&m, e->client, NS, name, &o, &err) != KLEASE_OK)
-        fail_msg("manager_init(%s): %s", name, err.message);
-    return m;
+    return itest_manager(e->client, NS, name, true);
 }
 
 static void claim(klease_manager *m, const char *who)
@@ -205,7 +178,7 @@ static void test_metrics_refuse_a_lease_without_manager(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, itest_env_setup, itest_env_teardown)
     const struct CMUnitTest tests[] = {
         T(test_metrics_say_who_leads_and_count_calls),
         T(test_metrics_report_a_short_buffer_with_the_size_needed),

@@ -1,6 +1,8 @@
 /* klease_lease_list, klease_lease_delete and klease_lease_watch: the calls
  * behind `klease list`, `klease delete` and `klease get --watch`, beside the
- * manager (which follows one lease for a participant). A list
+ * manager (which follows one lease for a participant). They live in the
+ * lease layer because they decode and judge Leases (lease/codec.h) on top of
+ * the API calls below. A list
  * is one snapshot: each claim is judged by renewTime + leaseDurationSeconds
  * on our wall clock, as kubectl shows leases, without the skew tolerance a
  * participant adds before it takes a lease over. */
@@ -51,7 +53,7 @@ static klease_status decode_item(const klease_client *c, const cJSON *item, klea
     cl->transitions = l.transitions;
     int64_t now_wall = c->clock->wall_ns(c->clock), now_mono = c->clock->mono_ns(c->clock);
     if (l.has_holder && l.has_renew_time && l.has_duration && l.duration_s > 0) {
-        int64_t expiry = l.renew_time_ns + l.duration_s * 1000000000;
+        int64_t expiry = klease__add_sat(l.renew_time_ns, klease__s_to_ns(l.duration_s));
         if (expiry > now_wall) {
             out->held = true;
             memcpy(cl->holder, l.holder, sizeof cl->holder);
@@ -266,7 +268,7 @@ klease_status klease_lease_watch(klease_client *c, const char *ns, const char *n
     klease_status st =
         klease__lease_watch(c, ns, name, resource_version, (int)((timeout_ms + 999) / 1000),
                             timeout_ms, NULL, on_lease_event, &w, &own);
-    int64_t elapsed_ms = (klease__mono_ns(c->clock) - start) / 1000000;
+    int64_t elapsed_ms = (klease__mono_ns(c->clock) - start) / KLEASE__NS_PER_MS;
     if (w.st != KLEASE_OK)
         st = w.st;
     else if (st == KLEASE_EHTTP && own.http_code == 410)
