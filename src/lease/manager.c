@@ -246,9 +246,12 @@ static bool fresh_claim(klease_manager *m, const char *claimant, int64_t grace_n
                         klease_claim *out)
 {
     pthread_mutex_lock(&m->state_mu);
-    klease__now now = now_of(m);
-    klease__cache_set_claimant(&m->cache, claimant, now);
-    bool fresh = klease__cache_left_ns(&m->cache, claimant, now.mono_ns) > grace_ns;
+    /* One clock read on the fast path: the wall clock is needed only to
+     * judge the cache again for a claimant it has not seen. */
+    if (strcmp(m->cache.claimant, claimant) != 0)
+        klease__cache_set_claimant(&m->cache, claimant, now_of(m));
+    int64_t now_mono = klease__mono_ns(klease__manager_clock(m));
+    bool fresh = klease__cache_left_ns(&m->cache, claimant, now_mono) > grace_ns;
     if (fresh)
         *out = m->cache.claim;
     pthread_mutex_unlock(&m->state_mu);

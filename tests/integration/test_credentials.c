@@ -59,12 +59,26 @@ static void test_a_rotating_token_file_is_followed(void **state)
     ksim_stop(sim);
 }
 
+/* A client whose kubeconfig (written to `kubeconfig`) runs `plugin` as its
+ * exec credential plugin. */
+static klease_client *exec_plugin_client(ksim *sim, const char *plugin, const char *kubeconfig,
+                                         int64_t request_timeout_ms)
+{
+    char user[4096];
+    snprintf(user, sizeof user,
+             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+             "      command: %s\n      interactiveMode: Never\n",
+             plugin);
+    itest_write_kubeconfig(sim, kubeconfig, user);
+    return itest_client_from(kubeconfig, request_timeout_ms);
+}
+
 static void test_an_exec_plugin_is_run_again_after_a_401(void **state)
 {
     (void)state;
     ksim *sim = itest_sim(NULL);
     assert_int_equal(ksim_add_token(sim, "exec-token-2", "exec-user", true), 0);
-    char plugin[1024], counter[1024], kubeconfig[1024], user[4096], script[4096];
+    char plugin[1024], counter[1024], kubeconfig[1024], script[4096];
     snprintf(plugin, sizeof plugin, "%s/plugin.sh", ksim_workdir(sim));
     snprintf(counter, sizeof counter, "%s/runs", ksim_workdir(sim));
     snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-exec", ksim_workdir(sim));
@@ -76,12 +90,7 @@ static void test_an_exec_plugin_is_run_again_after_a_401(void **state)
              "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token-%%s\"}}' $n\n",
              counter, counter);
     write_file(plugin, script, 0700);
-    snprintf(user, sizeof user,
-             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-             "      command: %s\n      interactiveMode: Never\n",
-             plugin);
-    itest_write_kubeconfig(sim, kubeconfig, user);
-    klease_client *c = itest_client_from(kubeconfig, 0);
+    klease_client *c = exec_plugin_client(sim, plugin, kubeconfig, 0);
     klease_error err;
     assert_int_equal(get(c, &err), KLEASE_ENOTFOUND);
     FILE *f = fopen(counter, "r");
@@ -212,7 +221,7 @@ static void test_a_slow_exec_plugin_fails_the_call_at_its_time_limit(void **stat
 {
     (void)state;
     ksim *sim = itest_sim(NULL);
-    char plugin[1024], kubeconfig[1024], user[4096];
+    char plugin[1024], kubeconfig[1024];
     snprintf(plugin, sizeof plugin, "%s/slow.sh", ksim_workdir(sim));
     snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-slow", ksim_workdir(sim));
     write_file(plugin,
@@ -220,12 +229,7 @@ static void test_a_slow_exec_plugin_fails_the_call_at_its_time_limit(void **stat
                "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
                "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"late\"}}'\n",
                0700);
-    snprintf(user, sizeof user,
-             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-             "      command: %s\n      interactiveMode: Never\n",
-             plugin);
-    itest_write_kubeconfig(sim, kubeconfig, user);
-    klease_client *c = itest_client_from(kubeconfig, 500);
+    klease_client *c = exec_plugin_client(sim, plugin, kubeconfig, 500);
     klease_error err;
     int64_t t0 = itest_now_ms();
     assert_int_equal(get(c, &err), KLEASE_ETIMEDOUT);
@@ -244,7 +248,7 @@ static void test_the_retry_after_a_401_shares_the_calls_time_limit(void **state)
     (void)state;
     ksim *sim = itest_sim(NULL);
     assert_int_equal(ksim_add_token(sim, "exec-token-2", "exec-user", true), 0);
-    char plugin[1024], counter[1024], kubeconfig[1024], user[4096], script[4096];
+    char plugin[1024], counter[1024], kubeconfig[1024], script[4096];
     snprintf(plugin, sizeof plugin, "%s/slow-second.sh", ksim_workdir(sim));
     snprintf(counter, sizeof counter, "%s/runs", ksim_workdir(sim));
     snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-slow-second", ksim_workdir(sim));
@@ -257,12 +261,7 @@ static void test_the_retry_after_a_401_shares_the_calls_time_limit(void **state)
              "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token-%%s\"}}' $n\n",
              counter, counter);
     write_file(plugin, script, 0700);
-    snprintf(user, sizeof user,
-             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-             "      command: %s\n      interactiveMode: Never\n",
-             plugin);
-    itest_write_kubeconfig(sim, kubeconfig, user);
-    klease_client *c = itest_client_from(kubeconfig, 1000);
+    klease_client *c = exec_plugin_client(sim, plugin, kubeconfig, 1000);
     klease_error err;
     int64_t t0 = itest_now_ms();
     assert_int_equal(get(c, &err), KLEASE_ETIMEDOUT);
@@ -280,7 +279,7 @@ static void test_an_exec_plugin_inherits_only_stdin_stdout_and_stderr(void **sta
     (void)state;
     ksim *sim = itest_sim(NULL);
     assert_int_equal(ksim_add_token(sim, "exec-token-2", "exec-user", true), 0);
-    char plugin[1024], counter[1024], fds[1024], kubeconfig[1024], user[4096], script[4096];
+    char plugin[1024], counter[1024], fds[1024], kubeconfig[1024], script[4096];
     snprintf(plugin, sizeof plugin, "%s/fds.sh", ksim_workdir(sim));
     snprintf(counter, sizeof counter, "%s/runs", ksim_workdir(sim));
     snprintf(fds, sizeof fds, "%s/fds", ksim_workdir(sim));
@@ -293,12 +292,7 @@ static void test_an_exec_plugin_inherits_only_stdin_stdout_and_stderr(void **sta
              "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token-%%s\"}}' $n\n",
              counter, counter, fds);
     write_file(plugin, script, 0700);
-    snprintf(user, sizeof user,
-             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-             "      command: %s\n      interactiveMode: Never\n",
-             plugin);
-    itest_write_kubeconfig(sim, kubeconfig, user);
-    klease_client *c = itest_client_from(kubeconfig, 0);
+    klease_client *c = exec_plugin_client(sim, plugin, kubeconfig, 0);
     klease_error err;
     assert_int_equal(get(c, &err), KLEASE_ENOTFOUND); /* run 1, a 401, run 2 */
 

@@ -299,15 +299,21 @@ static void push_stream_fixture(fixture *f, const char *name, size_t chunk)
     free(stream);
 }
 
+/* klease_lease_watch of klease-test/lease-a, reporting to `c`. */
+static klease_status watch_lease(fixture *f, char *rv, size_t rv_size, int64_t timeout_ms,
+                                 changes *c, klease_error *err)
+{
+    return klease_lease_watch(f->client, "klease-test", "lease-a", rv, rv_size, timeout_ms,
+                              on_change, c, err);
+}
+
 static void test_lease_watch_reports_every_change_in_order_and_keeps_the_last_version(void **state)
 {
     fixture *f = *state;
     push_stream_fixture(f, "wire/20-watch-events.stream", 13);
     char rv[64] = "208";
     changes c = {0};
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 5000,
-                                        on_change, &c, NULL),
-                     KLEASE_OK);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 5000, &c, NULL), KLEASE_OK);
     /* MODIFIED 211, 212, 214, DELETED 215, ADDED 216; the bookmarks are not changes. */
     assert_int_equal(c.n, 5);
     const char *rvs[] = {"211", "212", "214", "", "216"};
@@ -344,8 +350,7 @@ static void test_lease_watch_moves_past_a_bookmark_without_reporting_it(void **s
     char rv[64] = "299";
     changes c = {0};
     klease_error err;
-    klease_status st = klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
-                                          on_change, &c, &err);
+    klease_status st = watch_lease(f, rv, sizeof rv, 1000, &c, &err);
     assert_int_equal(st, KLEASE_OK);
     assert_int_equal(c.n, 1);
     assert_true(c.held[0]);
@@ -361,9 +366,7 @@ static void test_lease_watch_rereads_the_lease_when_its_version_expired(void **s
     scripted_push_fixture(f->t, 200, "01-get-lease.json");
     char rv[64] = "1";
     changes c = {0};
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
-                                        on_change, &c, NULL),
-                     KLEASE_OK);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 1000, &c, NULL), KLEASE_OK);
     assert_int_equal(c.n, 1);
     assert_false(c.deleted[0]);
     assert_string_equal(c.rvs[0], "197");
@@ -381,9 +384,7 @@ static void test_lease_watch_reports_a_lease_gone_after_expiry_as_deleted(void *
     scripted_push_fixture(f->t, 404, "08-get-missing.json");
     char rv[64] = "1";
     changes c = {0};
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
-                                        on_change, &c, NULL),
-                     KLEASE_OK);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 1000, &c, NULL), KLEASE_OK);
     assert_int_equal(c.n, 1);
     assert_true(c.deleted[0]);
     assert_string_equal(rv, ""); /* the next watch starts from whatever exists then */
@@ -395,9 +396,7 @@ static void test_lease_watch_stops_when_the_callback_says_so(void **state)
     push_stream_fixture(f, "wire/20-watch-events.stream", 0);
     char rv[64] = "208";
     changes c = {.stop_after = 2};
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 5000,
-                                        on_change, &c, NULL),
-                     KLEASE_OK);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 5000, &c, NULL), KLEASE_OK);
     assert_int_equal(c.n, 2);
     assert_string_equal(rv, "212"); /* resuming repeats nothing and misses nothing */
 }
@@ -408,9 +407,7 @@ static void test_lease_watch_refuses_bad_arguments_and_versions_too_long(void **
     char rv[4] = "";
     changes c = {0};
     klease_error err;
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 0,
-                                        on_change, &c, &err),
-                     KLEASE_EINVAL);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 0, &c, &err), KLEASE_EINVAL);
     assert_int_equal(klease_lease_watch(f->client, "klease-test", "Bad_Name", rv, sizeof rv, 1000,
                                         on_change, &c, &err),
                      KLEASE_EINVAL);
@@ -420,9 +417,7 @@ static void test_lease_watch_refuses_bad_arguments_and_versions_too_long(void **
     assert_int_equal(f->t->nrequests, 0);
     scripted_push(
         f->t, (scripted_reply){.http_status = 200, .body = LEASE_EVENT("ADDED", "123456", "b")});
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
-                                        on_change, &c, &err),
-                     KLEASE_EPROTO);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 1000, &c, &err), KLEASE_EPROTO);
     assert_non_null(strstr(err.message, "does not fit"));
     assert_int_equal(c.n, 0);
     assert_string_equal(rv, "");
@@ -435,9 +430,7 @@ static void test_lease_watch_passes_http_errors_on(void **state)
     char rv[64] = "";
     changes c = {0};
     klease_error err;
-    assert_int_equal(klease_lease_watch(f->client, "klease-test", "lease-a", rv, sizeof rv, 1000,
-                                        on_change, &c, &err),
-                     KLEASE_EAUTH);
+    assert_int_equal(watch_lease(f, rv, sizeof rv, 1000, &c, &err), KLEASE_EAUTH);
     assert_int_equal(err.http_code, 403);
     assert_int_equal(f->t->nrequests, 1); /* no re-read: only 410 asks for one */
 }
