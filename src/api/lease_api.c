@@ -91,15 +91,13 @@ static klease_status field_manager_query(char *buf, size_t size, const char *fie
     return KLEASE_OK;
 }
 
-static klease_status call(klease_client *c, const char *method, const char *ns, const char *name,
-                          const char *query, const char *content_type, const char *body,
-                          const klease__call *opts, klease__http_response *resp, klease_error *err)
+/* Builds the request of one call (the caller sends it, blocking or on a
+ * loop, and passes the outcome to klease__lease_request_finish). */
+static klease_status build(klease_client *c, const char *method, const char *ns, const char *name,
+                           const char *query, const char *content_type, const char *body,
+                           const klease__call *opts, klease__lease_request *r, klease_error *err)
 {
-    /* The log line below reports the error's message whether or not the
-     * caller asked for details. */
-    klease_error local_err;
-    if (err == NULL)
-        err = &local_err;
+    *r = (klease__lease_request){0};
     klease_status st = klease__lease_validate_names(ns, name, err);
     if (st != KLEASE_OK)
         return st;
@@ -108,29 +106,67 @@ static klease_status call(klease_client *c, const char *method, const char *ns, 
                             "%s lease %s/%s: no time left (under 1 ms) for the call", method, ns,
                             name);
     /* POST goes to the collection; the name travels in the body. */
-    char *path = klease__lease_path(ns, strcmp(method, "POST") == 0 ? NULL : name, query);
-    if (path == NULL)
+    r->path = klease__lease_path(ns, strcmp(method, "POST") == 0 ? NULL : name, query);
+    if (r->path == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    klease__http_request req = {
+    r->http = (klease__http_request){
         .method = method,
-        .path = path,
+        .path = r->path,
         .content_type = content_type,
         .body = body,
         .body_len = body ? strlen(body) : 0,
         .timeout_ms = klease__client_timeout(c, opts ? opts->timeout_ms : 0),
     };
-    *resp = (klease__http_response){.retry_after_ms = -1};
-    st = c->transport->request(c->transport, &req, opts ? opts->cancel : NULL, resp, err);
+    snprintf(r->what, sizeof r->what, "%s lease %s/%s", method, ns, name);
+    return KLEASE_OK;
+}
+
+void klease__lease_request_clear(klease__lease_request *r)
+{
+    klease__free(r->path);
+    *r = (klease__lease_request){0};
+}
+
+klease_status klease__lease_request_finish(klease_client *c, const klease__lease_request *r,
+                                           klease_status st, klease__http_response *resp,
+                                           klease_error *err)
+{
+    /* The log line below reports the error's message whether or not the
+     * caller asked for details. */
+    klease_error local_err;
+    if (err == NULL)
+        err = &local_err;
     if (st == KLEASE_OK && (resp->status < 200 || resp->status > 299)) {
-        char what[400];
-        snprintf(what, sizeof what, "%s lease %s/%s", method, ns, name);
-        st = klease__status_error(resp, what, err);
+        st = klease__status_error(resp, r->what, err);
         klease__http_response_clear(resp);
     }
     if (st != KLEASE_OK)
-        klease__log(&c->log, KLEASE_LOG_DEBUG, "%s %s failed: %s", method, path, err->message);
-    klease__free(path);
+        klease__log(&c->log, KLEASE_LOG_DEBUG, "%s %s failed: %s", r->http.method, r->path,
+                    err->message);
     return st;
+}
+
+/* One blocking call: build, send on the client's transport, finish. */
+static klease_status call(klease_client *c, const char *method, const char *ns, const char *name,
+                          const char *query, const char *content_type, const char *body,
+                          const klease__call *opts, klease__http_response *resp, klease_error *err)
+{
+    klease__lease_request r;
+    *resp = (klease__http_response){.retry_after_ms = -1};
+    klease_status st = build(c, method, ns, name, query, content_type, body, opts, &r, err);
+    if (st != KLEASE_OK)
+        return st;
+    st = c->transport->request(c->transport, &r.http, opts ? opts->cancel : NULL, resp, err);
+    st = klease__lease_request_finish(c, &r, st, resp, err);
+    klease__lease_request_clear(&r);
+    return st;
+}
+
+klease_status klease__lease_get_request(klease_client *c, const char *ns, const char *name,
+                                        const klease__call *opts, klease__lease_request *r,
+                                        klease_error *err)
+{
+    return build(c, "GET", ns, name, NULL, NULL, NULL, opts, r, err);
 }
 
 klease_status klease__lease_get(klease_client *c, const char *ns, const char *name,
@@ -152,22 +188,38 @@ klease_status klease__lease_create(klease_client *c, const char *ns, const char 
     return call(c, "POST", ns, name, query, "application/json", body, opts, resp, err);
 }
 
+static const char *const patch_content_types[] = {
+    [KLEASE__PATCH_APPLY] = "application/apply-patch+yaml",
+    [KLEASE__PATCH_STRATEGIC] = "application/strategic-merge-patch+json",
+    [KLEASE__PATCH_MERGE] = "application/merge-patch+json",
+};
+
+klease_status klease__lease_patch_request(klease_client *c, const char *ns, const char *name,
+                                          klease__patch_type type, const char *body,
+                                          const char *field_manager, bool force,
+                                          const klease__call *opts, klease__lease_request *r,
+                                          klease_error *err)
+{
+    char query[512];
+    *r = (klease__lease_request){0};
+    klease_status st = field_manager_query(query, sizeof query, field_manager,
+                                           force && type == KLEASE__PATCH_APPLY, err);
+    if (st != KLEASE_OK)
+        return st;
+    return build(c, "PATCH", ns, name, query, patch_content_types[type], body, opts, r, err);
+}
+
 klease_status klease__lease_patch(klease_client *c, const char *ns, const char *name,
                                   klease__patch_type type, const char *body,
                                   const char *field_manager, bool force, const klease__call *opts,
                                   klease__http_response *resp, klease_error *err)
 {
-    static const char *const content_types[] = {
-        [KLEASE__PATCH_APPLY] = "application/apply-patch+yaml",
-        [KLEASE__PATCH_STRATEGIC] = "application/strategic-merge-patch+json",
-        [KLEASE__PATCH_MERGE] = "application/merge-patch+json",
-    };
     char query[512];
     klease_status st = field_manager_query(query, sizeof query, field_manager,
                                            force && type == KLEASE__PATCH_APPLY, err);
     if (st != KLEASE_OK)
         return st;
-    return call(c, "PATCH", ns, name, query, content_types[type], body, opts, resp, err);
+    return call(c, "PATCH", ns, name, query, patch_content_types[type], body, opts, resp, err);
 }
 
 klease_status klease__lease_delete(klease_client *c, const char *ns, const char *name,

@@ -32,6 +32,33 @@ klease_status klease__lease_validate_names(const char *ns, const char *name, kle
  * The names must have passed klease__lease_validate_names. */
 char *klease__lease_path(const char *ns, const char *name, const char *query);
 
+/* One call's request, built but not sent: the blocking calls below send it
+ * on the client's transport, the lease engine on its loop
+ * (http/http_loop.h), so both send the same bytes and read answers alike. */
+typedef struct klease__lease_request {
+    klease__http_request http; /* points into path and the caller's body */
+    char *path;                /* owned */
+    char what[400];            /* "PATCH lease ns/name", for messages */
+} klease__lease_request;
+
+/* Request builders: as the calls below, without sending. `body` must outlive
+ * the request. Free with klease__lease_request_clear (also after a failure). */
+klease_status klease__lease_get_request(klease_client *c, const char *ns, const char *name,
+                                        const klease__call *call, klease__lease_request *r,
+                                        klease_error *err);
+klease_status klease__lease_patch_request(klease_client *c, const char *ns, const char *name,
+                                          klease__patch_type type, const char *body,
+                                          const char *field_manager, bool force,
+                                          const klease__call *call, klease__lease_request *r,
+                                          klease_error *err);
+void klease__lease_request_clear(klease__lease_request *r);
+
+/* Judges the outcome `st` of sending `r` as the blocking calls do: a non-2xx
+ * answer becomes its Status error (and *resp is cleared). */
+klease_status klease__lease_request_finish(klease_client *c, const klease__lease_request *r,
+                                           klease_status st, klease__http_response *resp,
+                                           klease_error *err);
+
 klease_status klease__lease_get(klease_client *c, const char *ns, const char *name,
                                 const klease__call *call, klease__http_response *resp,
                                 klease_error *err);

@@ -1,8 +1,8 @@
-/* The lease manager: the seed's LeaseManager in C. It serialises API calls,
- * sends reads and writes, and keeps the cache (lease/lease_cache.h, which
- * states the time and safety rules) under its state lock. The API server
- * decides every race: acquire and renew carry the resourceVersion, so two
- * writers can never both succeed from one version. */
+/* The lease manager: the seed's LeaseManager in C. Its lifecycle, its
+ * blocking calls (serialised, as the seed's are) and its cache (the time and
+ * safety rules are in lease/lease_cache.h) under the state lock. What each
+ * call sends and how answers change the cache is lease/manager_round.c,
+ * shared with the engine's electors. */
 #include "lease/manager.h"
 
 #include "api/client.h"
@@ -11,28 +11,13 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "lease/claim.h"
-#include "lease/lease_cache.h"
+#include "lease/manager_private.h"
+#include "lease/manager_round.h"
 
 #include <pthread.h>
 #include <string.h>
 
 #define DEFAULT_FIELD_MANAGER "klease"
-
-struct klease_manager {
-    klease_client *client;
-    char *ns;
-    char *name;
-    char *field_manager;
-    int max_conflict_rounds;
-
-    /* Serialises API calls, as the seed's async mutex does. Held across I/O. */
-    pthread_mutex_t io_mu;
-    /* Guards everything below. Never held across I/O, so readers of the
-     * cached claim never wait behind the network. */
-    pthread_mutex_t state_mu;
-    klease__lease_cache cache;
-    klease_manager_stats stats;
-};
 
 klease_client *klease__manager_client(const klease_manager *m)
 {
@@ -49,8 +34,7 @@ const klease__logger *klease__manager_log(const klease_manager *m)
     return &m->client->log;
 }
 
-/* One instant for the cache, read once per decision under state_mu. */
-static klease__now now_of(const klease_manager *m)
+klease__now klease__manager_now(const klease_manager *m)
 {
     const klease__clock *c = klease__manager_clock(m);
     return (klease__now){.mono_ns = klease__mono_ns(c), .wall_ns = klease__wall_ns(c)};
@@ -59,23 +43,18 @@ static klease__now now_of(const klease_manager *m)
 /* ------------------------------------------------------------- the cache */
 
 /* The one step that takes in a lease we just read or wrote: stores it in the
- * cache and derives the claim at one instant, and counts `counter` (may be
- * NULL). `own_deadline` is the send time + duration of our own write, or
- * INT64_MIN (see klease__cache_accept). */
-static void accept_lease(klease_manager *m, const klease__lease *l, int64_t own_deadline,
-                         uint64_t *counter)
+ * cache and derives the claim at one instant. */
+void klease__manager_accept(klease_manager *m, const klease__lease *l, int64_t own_deadline,
+                            uint64_t *counter)
 {
     pthread_mutex_lock(&m->state_mu);
-    klease__cache_accept(&m->cache, l, own_deadline, now_of(m));
+    klease__cache_accept(&m->cache, l, own_deadline, klease__manager_now(m));
     if (counter != NULL)
         (*counter)++;
     pthread_mutex_unlock(&m->state_mu);
 }
 
-/* Stops trusting the cache (the lease is gone, or a write's outcome is
- * unknown); `distrust_own` also forgets our last write. Counts `counter`
- * (may be NULL). */
-static void forget_lease(klease_manager *m, bool distrust_own, uint64_t *counter)
+void klease__manager_drop(klease_manager *m, bool distrust_own, uint64_t *counter)
 {
     pthread_mutex_lock(&m->state_mu);
     klease__cache_forget(&m->cache, distrust_own);
@@ -84,24 +63,16 @@ static void forget_lease(klease_manager *m, bool distrust_own, uint64_t *counter
     pthread_mutex_unlock(&m->state_mu);
 }
 
-/* Decodes a response body into `l` and releases the body. */
-static klease_status read_lease(klease__http_response *resp, klease__lease *l, klease_error *err)
-{
-    klease_status st = klease__lease_decode(resp->body, resp->body_len, l, err);
-    klease__http_response_clear(resp);
-    return st;
-}
-
 void klease__manager_observe(klease_manager *m, const klease__lease *l)
 {
     pthread_mutex_lock(&m->state_mu);
-    klease__cache_observe(&m->cache, l, now_of(m));
+    klease__cache_observe(&m->cache, l, klease__manager_now(m));
     pthread_mutex_unlock(&m->state_mu);
 }
 
 void klease__manager_forget(klease_manager *m)
 {
-    forget_lease(m, false, NULL);
+    klease__manager_drop(m, false, NULL);
 }
 
 void klease__manager_view_get(klease_manager *m, klease__manager_view *out)
@@ -114,129 +85,48 @@ void klease__manager_view_get(klease_manager *m, klease__manager_view *out)
     pthread_mutex_unlock(&m->state_mu);
 }
 
-static void count(klease_manager *m, uint64_t *counter)
+void klease__manager_count(klease_manager *m, uint64_t *counter)
 {
     pthread_mutex_lock(&m->state_mu);
     (*counter)++;
     pthread_mutex_unlock(&m->state_mu);
 }
 
-/* Counts a failed call by kind. */
-static klease_status count_failure(klease_manager *m, klease_status st)
+klease_status klease__manager_count_failure(klease_manager *m, klease_status st)
 {
     if (st == KLEASE_ECONFLICT)
-        count(m, &m->stats.conflicts);
+        klease__manager_count(m, &m->stats.conflicts);
     else if (st != KLEASE_OK)
-        count(m, &m->stats.errors);
+        klease__manager_count(m, &m->stats.errors);
     return st;
 }
 
-/* The time limit of a call made while `claimant` may hold the lease: never
- * past the time left on our claim (0 = the client's limit; -1 = under 1 ms
- * left, which the call refuses with KLEASE_ETIMEDOUT rather than round to
- * "no limit"). While more than `margin_ns` is left, the call ends at
- * deadline - margin instead, so an elector whose renewal hangs gets its
- * thread back when its leadership ends, not only when its claim does. */
-static int64_t call_timeout_ms(klease_manager *m, const char *claimant, int64_t margin_ns)
-{
-    int64_t now = klease__mono_ns(klease__manager_clock(m));
-    pthread_mutex_lock(&m->state_mu);
-    int64_t left = klease__cache_left_ns(&m->cache, claimant, now);
-    pthread_mutex_unlock(&m->state_mu);
-    if (left <= 0)
-        return 0;
-    if (left > margin_ns)
-        left -= margin_ns;
-    return left >= KLEASE__NS_PER_MS ? left / KLEASE__NS_PER_MS : -1;
-}
+/* ------------------------------------------------------- blocking calls */
 
-/* ------------------------------------------------------------- API calls */
+/* Runs a round to its end, sending each request on the client's transport
+ * and waiting for it. */
+static klease_status run_round(klease__round *r, klease__round_step step, klease__cancel *cancel,
+                               klease_status st, klease_claim *out, bool *vacated,
+                               klease_error *err)
+{
+    klease__transport *t = r->m->client->transport;
+    while (step == KLEASE__ROUND_SEND) {
+        klease__http_response resp = {.retry_after_ms = -1};
+        klease_status sent = t->request(t, &r->op.req.http, cancel, &resp, err);
+        step = klease__round_answer(r, sent, &resp, &st, out, vacated, err);
+        klease__http_response_clear(&resp);
+    }
+    klease__round_clear(r);
+    return st;
+}
 
 /* GET the lease into the cache. */
-static klease_status refresh(klease_manager *m, const char *claimant, int64_t margin_ns,
-                             klease__cancel *cancel, klease_error *err)
+static klease_status refresh(klease_manager *m, klease__cancel *cancel, klease_error *err)
 {
-    klease__http_response resp;
-    klease__call call = {.timeout_ms = call_timeout_ms(m, claimant, margin_ns), .cancel = cancel};
-    count(m, &m->stats.api_calls);
-    klease_status st = klease__lease_get(m->client, m->ns, m->name, &call, &resp, err);
-    if (st == KLEASE_ENOTFOUND) {
-        klease__manager_forget(m);
-        return st;
-    }
-    if (st != KLEASE_OK)
-        return count_failure(m, st);
-    klease__lease l;
-    if ((st = read_lease(&resp, &l, err)) != KLEASE_OK)
-        return count_failure(m, st);
-    accept_lease(m, &l, INT64_MIN, NULL);
-    return KLEASE_OK;
-}
-
-/* Sends a write (renew or acquire) and, on success, caches the result as our
- * claim ending at send time + duration. */
-static klease_status write_claim(klease_manager *m, const char *claimant, klease__patch_type type,
-                                 const char *body, int64_t send_mono, int64_t duration_s,
-                                 int64_t margin_ns, klease__cancel *cancel,
-                                 uint64_t *success_counter, klease_error *err)
-{
-    klease__http_response resp;
-    klease__call call = {.timeout_ms = call_timeout_ms(m, claimant, margin_ns), .cancel = cancel};
-    count(m, &m->stats.api_calls);
-    klease_status st = klease__lease_patch(m->client, m->ns, m->name, type, body, m->field_manager,
-                                           type == KLEASE__PATCH_APPLY, &call, &resp, err);
-    if (st != KLEASE_OK)
-        return count_failure(m, st);
-    klease__lease l;
-    st = read_lease(&resp, &l, err);
-    if (st == KLEASE_OK && !klease__lease_held_by(&l, claimant))
-        st = klease__fail(err, KLEASE_EPROTO,
-                          "the server accepted our write but the lease "
-                          "names another holder");
-    if (st != KLEASE_OK) {
-        /* The write may have landed but we cannot read the result: trust
-         * nothing cached, so the next call reads the lease again. */
-        forget_lease(m, false, &m->stats.errors);
-        return st;
-    }
-    accept_lease(m, &l, klease__add_sat(send_mono, klease__s_to_ns(duration_s)), success_counter);
-    return KLEASE_OK;
-}
-
-static klease_status renew(klease_manager *m, const klease__lease *seen, const char *claimant,
-                           int64_t duration_s, int64_t margin_ns, klease__cancel *cancel,
-                           klease_error *err)
-{
-    const klease__clock *c = klease__manager_clock(m);
-    int64_t send_mono = klease__mono_ns(c);
-    char *body = klease__lease_renew_body(seen->resource_version, klease__wall_ns(c), duration_s);
-    if (body == NULL)
-        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    klease_status st = write_claim(m, claimant, KLEASE__PATCH_STRATEGIC, body, send_mono,
-                                   duration_s, margin_ns, cancel, &m->stats.renewals, err);
-    cJSON_free(body);
-    return st;
-}
-
-static klease_status acquire(klease_manager *m, const klease__lease *seen, const char *claimant,
-                             int64_t duration_s, int64_t margin_ns, klease__cancel *cancel,
-                             klease_error *err)
-{
-    const klease__clock *c = klease__manager_clock(m);
-    /* leaseTransitions counts changes of holder (the seed adds one on every
-     * acquire); it saturates at the API's int32 limit instead of wrapping. */
-    int64_t transitions = seen->transitions;
-    if (!klease__lease_held_by(seen, claimant) && transitions < INT32_MAX)
-        transitions++;
-    int64_t send_mono = klease__mono_ns(c);
-    char *body = klease__lease_acquire_body(seen->resource_version, claimant, klease__wall_ns(c),
-                                            duration_s, transitions);
-    if (body == NULL)
-        return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    klease_status st = write_claim(m, claimant, KLEASE__PATCH_APPLY, body, send_mono, duration_s,
-                                   margin_ns, cancel, &m->stats.acquisitions, err);
-    cJSON_free(body);
-    return st;
+    klease__round r;
+    klease_status st;
+    klease__round_step step = klease__round_read(&r, m, &st, err);
+    return run_round(&r, step, cancel, st, NULL, NULL, err);
 }
 
 /* ------------------------------------------------------------ operations */
@@ -249,7 +139,7 @@ static bool fresh_claim(klease_manager *m, const char *claimant, int64_t grace_n
     /* One clock read on the fast path: the wall clock is needed only to
      * judge the cache again for a claimant it has not seen. */
     if (strcmp(m->cache.claimant, claimant) != 0)
-        klease__cache_set_claimant(&m->cache, claimant, now_of(m));
+        klease__cache_set_claimant(&m->cache, claimant, klease__manager_now(m));
     int64_t now_mono = klease__mono_ns(klease__manager_clock(m));
     bool fresh = klease__cache_left_ns(&m->cache, claimant, now_mono) > grace_ns;
     if (fresh)
@@ -258,125 +148,25 @@ static bool fresh_claim(klease_manager *m, const char *claimant, int64_t grace_n
     return fresh;
 }
 
-/* What one round of ensure_claimed decides from: the cache judged now. */
-typedef struct round_view {
-    klease__lease seen;
-    bool has_lease;
-    bool has_claim; /* then *out holds the claim */
-    bool mine;      /* the lease names the claimant */
-    int64_t now;
-} round_view;
-
-static void look(klease_manager *m, const char *claimant, round_view *v, klease_claim *out)
-{
-    pthread_mutex_lock(&m->state_mu);
-    klease__now now = now_of(m);
-    klease__cache_derive(&m->cache, now);
-    v->now = now.mono_ns;
-    v->has_lease = m->cache.has_lease;
-    v->has_claim = m->cache.has_claim;
-    v->seen = m->cache.lease;
-    if (v->has_claim)
-        *out = m->cache.claim;
-    /* As in the seed, a lease that names us is renewed, even after our
-     * local deadline: the resourceVersion precondition makes that safe,
-     * and a renewal keeps acquireTime. */
-    v->mine = v->has_lease && klease__lease_held_by(&v->seen, claimant);
-    pthread_mutex_unlock(&m->state_mu);
-}
-
-typedef enum round_end {
-    ROUND_DONE,     /* the status (and *out on KLEASE_OK) is the answer */
-    ROUND_AGAIN,    /* the lease was read again: look again */
-    ROUND_CONFLICT, /* another writer got in first */
-} round_end;
-
-typedef struct claim_call {
-    const char *claimant;
-    int64_t duration_s;
-    int64_t grace_ns;
-    int64_t margin_ns;
-    klease__cancel *cancel;
-} claim_call;
-
-/* One round: read, renew, acquire or accept what the cache says. */
-static round_end one_round(klease_manager *m, const claim_call *k, const round_view *v,
-                           klease_status *st, klease_claim *out, klease_error *err)
-{
-    if (!v->has_lease) {
-        /* Forgotten (deleted, or a write whose result we could not read). */
-        *st = refresh(m, k->claimant, k->margin_ns, k->cancel, err);
-        return *st == KLEASE_OK ? ROUND_AGAIN : ROUND_DONE;
-    }
-    if (v->mine) {
-        if (v->has_claim && v->now < out->deadline_mono_ns - k->grace_ns) {
-            *st = KLEASE_OK; /* another thread renewed while we waited */
-            return ROUND_DONE;
-        }
-        *st = renew(m, &v->seen, k->claimant, k->duration_s, k->margin_ns, k->cancel, err);
-    } else if (v->has_claim) {
-        *st = KLEASE_OK; /* someone else's current claim */
-        return ROUND_DONE;
-    } else {
-        *st = acquire(m, &v->seen, k->claimant, k->duration_s, k->margin_ns, k->cancel, err);
-        if (*st == KLEASE_EHTTP && err->http_code == 400) {
-            /* Apply answers 400 "name must be provided" when the lease
-             * was deleted: tell that apart by reading it. */
-            klease_error get_err;
-            if (refresh(m, k->claimant, k->margin_ns, k->cancel, &get_err) == KLEASE_ENOTFOUND) {
-                *st =
-                    klease__fail(err, KLEASE_ENOTFOUND, "lease %s/%s was deleted", m->ns, m->name);
-                return ROUND_DONE;
-            }
-        }
-    }
-    if (*st == KLEASE_OK) {
-        pthread_mutex_lock(&m->state_mu);
-        *out = m->cache.claim;
-        pthread_mutex_unlock(&m->state_mu);
-    }
-    return *st == KLEASE_ECONFLICT ? ROUND_CONFLICT : ROUND_DONE;
-}
-
 klease_status klease__ensure_claimed(klease_manager *m, const char *claimant,
                                      const klease_claim_params *params, int64_t margin_ns,
                                      klease__cancel *cancel, klease_claim *out, klease_error *err)
 {
-    claim_call k = {.claimant = claimant, .margin_ns = margin_ns, .cancel = cancel};
+    int64_t duration_s, grace_ns;
     klease_status st;
-    /* Decisions below read the error's details, so it is filled even when
-     * the caller passed none: behaviour must not depend on `err`. */
-    klease_error local_err;
-    if (err == NULL)
-        err = &local_err;
     if (m == NULL || out == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_ensure_claimed: NULL argument");
     if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK ||
-        (st = klease__claim_params_check(params, &k.duration_s, &k.grace_ns, err)) != KLEASE_OK)
+        (st = klease__claim_params_check(params, &duration_s, &grace_ns, err)) != KLEASE_OK)
         return st;
-    if (fresh_claim(m, claimant, k.grace_ns, out))
+    if (fresh_claim(m, claimant, grace_ns, out))
         return KLEASE_OK;
 
     pthread_mutex_lock(&m->io_mu);
-    int conflicts = 0;
-    for (;;) {
-        round_view v;
-        look(m, claimant, &v, out);
-        round_end end = one_round(m, &k, &v, &st, out, err);
-        if (end == ROUND_AGAIN)
-            continue;
-        if (end == ROUND_DONE)
-            break;
-        if (++conflicts > m->max_conflict_rounds) {
-            st = klease__fail(err, KLEASE_ECONFLICT,
-                              "lease %s/%s: gave up after %d conflicting writes", m->ns, m->name,
-                              conflicts);
-            break;
-        }
-        /* Another writer changed the lease: read it and decide again. */
-        if ((st = refresh(m, claimant, margin_ns, cancel, err)) != KLEASE_OK)
-            break;
-    }
+    klease__round r;
+    klease__round_step step =
+        klease__round_claim(&r, m, claimant, duration_s, grace_ns, margin_ns, &st, out, err);
+    st = run_round(&r, step, cancel, st, out, NULL, err);
     pthread_mutex_unlock(&m->io_mu);
     return st;
 }
@@ -394,7 +184,7 @@ klease_status klease__sync(klease_manager *m, klease__cancel *cancel, klease_cla
     if (m == NULL)
         return klease__fail(err, KLEASE_EINVAL, "klease_sync: NULL manager");
     pthread_mutex_lock(&m->io_mu);
-    klease_status st = refresh(m, NULL, 0, cancel, err);
+    klease_status st = refresh(m, cancel, err);
     pthread_mutex_unlock(&m->io_mu);
     if (st == KLEASE_OK || st == KLEASE_ENOTFOUND) {
         pthread_mutex_lock(&m->state_mu);
@@ -430,56 +220,10 @@ klease_status klease__vacate(klease_manager *m, const char *claimant, klease__ca
         return klease__fail(err, KLEASE_EINVAL, "klease_vacate: NULL manager");
     if ((st = klease__claimant_check(claimant, err)) != KLEASE_OK)
         return st;
-    const klease__clock *c = klease__manager_clock(m);
-
     pthread_mutex_lock(&m->io_mu);
-    int conflicts = 0;
-    for (;;) {
-        /* Clear only what a fresh copy says is ours. */
-        if ((st = refresh(m, claimant, 0, cancel, err)) != KLEASE_OK)
-            break;
-        klease__manager_view view;
-        klease__manager_view_get(m, &view);
-        /* As in the seed, an expired claim is not vacated: the lease is
-         * free to take already, and its fields stay as they were. */
-        bool current = view.has_claim && klease__mono_ns(c) < view.claim.deadline_mono_ns;
-        if (!current || !klease__lease_held_by(&view.lease, claimant))
-            break; /* not ours (any more), or expired: nothing to give up */
-
-        char *body = klease__lease_vacate_body(view.lease.resource_version);
-        if (body == NULL) {
-            st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
-            break;
-        }
-        klease__http_response resp;
-        klease__call call = {.timeout_ms = timeout_ms, .cancel = cancel};
-        count(m, &m->stats.api_calls);
-        st = klease__lease_patch(m->client, m->ns, m->name, KLEASE__PATCH_STRATEGIC, body,
-                                 m->field_manager, false, &call, &resp, err);
-        cJSON_free(body);
-        if (st == KLEASE_OK) {
-            klease__lease l;
-            if ((st = read_lease(&resp, &l, err)) == KLEASE_OK)
-                /* Keep the new resourceVersion (the seed drops it). */
-                accept_lease(m, &l, INT64_MIN, &m->stats.vacates);
-            else
-                forget_lease(m, false, NULL);
-            if (st == KLEASE_OK && vacated != NULL)
-                *vacated = true;
-            break;
-        }
-        count_failure(m, st);
-        if (st == KLEASE_ECONFLICT && ++conflicts <= m->max_conflict_rounds)
-            continue;
-        break;
-    }
-    if (st != KLEASE_OK && st != KLEASE_ENOTFOUND) {
-        /* The outcome is unknown (the write may have landed): stop trusting
-         * our cached claim, so the next ensure_claimed asks the server. */
-        forget_lease(m, true, NULL);
-    }
-    if (st == KLEASE_ENOTFOUND)
-        st = KLEASE_OK; /* a deleted lease is held by no one */
+    klease__round r;
+    klease__round_step step = klease__round_vacate(&r, m, claimant, timeout_ms, &st, err);
+    st = run_round(&r, step, cancel, st, NULL, vacated, err);
     pthread_mutex_unlock(&m->io_mu);
     return st;
 }
@@ -517,18 +261,20 @@ static klease_status create_lease(klease_manager *m, klease_error *err)
     if (body == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     klease__http_response resp;
-    count(m, &m->stats.api_calls);
+    klease__manager_count(m, &m->stats.api_calls);
     klease_status st =
         klease__lease_create(m->client, m->ns, m->name, body, m->field_manager, NULL, &resp, err);
     cJSON_free(body);
     if (st == KLEASE_ECONFLICT)
-        return refresh(m, NULL, 0, NULL, err); /* another creator won: read theirs */
+        return refresh(m, NULL, err); /* another creator won: read theirs */
     if (st != KLEASE_OK)
         return st;
     klease__lease l;
-    if ((st = read_lease(&resp, &l, err)) != KLEASE_OK)
+    st = klease__lease_decode(resp.body, resp.body_len, &l, err);
+    klease__http_response_clear(&resp);
+    if (st != KLEASE_OK)
         return st;
-    accept_lease(m, &l, INT64_MIN, NULL);
+    klease__manager_accept(m, &l, INT64_MIN, NULL);
     return KLEASE_OK;
 }
 
@@ -577,7 +323,7 @@ klease_status klease_manager_init(klease_manager **out, klease_client *client, c
         st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
         goto fail;
     }
-    st = refresh(m, NULL, 0, NULL, err);
+    st = refresh(m, NULL, err);
     if (st == KLEASE_ENOTFOUND && opts->create_if_missing)
         st = create_lease(m, err);
     if (st != KLEASE_OK)
