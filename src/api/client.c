@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "http/http_curl.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define DEFAULT_REQUEST_TIMEOUT_MS 10000
@@ -131,6 +132,9 @@ void klease_client_free(klease_client *c)
 {
     if (c == NULL)
         return;
+    /* Every elector is closed by now; the engine's loop uses the transport. */
+    if (c->engine_free != NULL)
+        c->engine_free(atomic_load(&c->engine));
     if (c->transport != NULL)
         c->transport->destroy(c->transport);
     klease__credentials_free(c->creds);

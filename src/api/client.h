@@ -9,6 +9,8 @@
 #include "config/credentials.h"
 #include "http/http.h"
 
+#include <stdatomic.h>
+
 struct klease_client {
     klease__kube_config *cfg;   /* NULL for test clients */
     klease__credentials *creds; /* NULL for test clients */
@@ -21,6 +23,11 @@ struct klease_client {
     int64_t request_timeout_ms;
     size_t max_response_bytes;
     char *ns;
+    /* The engine that drives this client's electors (engine/engine.h),
+     * started by the first one. The client cannot name the layer above it,
+     * so the engine leaves its own stop function here for klease_client_free. */
+    _Atomic(struct klease__engine *) engine;
+    void (*engine_free)(struct klease__engine *engine);
 };
 
 /* A client on a given transport (ownership taken, even on failure), for unit

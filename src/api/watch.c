@@ -164,12 +164,13 @@ static bool on_data(void *user, const char *data, size_t len)
     return w->st == KLEASE_OK && !w->parser.stopped;
 }
 
-klease_status klease__lease_watch(klease_client *c, const char *ns, const char *name,
-                                  const char *resource_version, int timeout_s, int64_t max_ms,
-                                  klease__cancel *cancel, klease__watch_fn fn, void *user,
-                                  klease_error *err)
+klease_status klease__lease_watch_request(klease_client *c, const char *ns, const char *name,
+                                          const char *resource_version, int timeout_s,
+                                          klease__lease_request *r, klease_error *err)
 {
-    klease_status st = klease__lease_validate_names(ns, name, err);
+    *r = (klease__lease_request){0};
+    /* A collection watch is checked with a placeholder name. */
+    klease_status st = klease__lease_validate_names(ns, name != NULL ? name : "x", err);
     if (st != KLEASE_OK)
         return st;
     if (timeout_s <= 0)
@@ -180,39 +181,53 @@ klease_status klease__lease_watch(klease_client *c, const char *ns, const char *
         (rv = klease__http_query_escape(resource_version)) == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     char query[1024];
-    int n = snprintf(query, sizeof query,
-                     "watch=1&fieldSelector=metadata.name%%3D%s&allowWatchBookmarks=true"
-                     "&timeoutSeconds=%d%s%s",
-                     name, timeout_s, rv ? "&resourceVersion=" : "", rv ? rv : "");
+    int n = snprintf(query, sizeof query, "watch=1%s%s&allowWatchBookmarks=true&timeoutSeconds=%d%s%s",
+                     name != NULL ? "&fieldSelector=metadata.name%3D" : "", name != NULL ? name : "",
+                     timeout_s, rv ? "&resourceVersion=" : "", rv ? rv : "");
     klease__free(rv);
     if (n < 0 || (size_t)n >= sizeof query)
         return klease__fail(err, KLEASE_EINVAL, "watch: resourceVersion is too long");
-    char *path = klease__lease_path(ns, NULL, query);
-    if (path == NULL)
+    if ((r->path = klease__lease_path(ns, NULL, query)) == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
-
-    char what[400];
-    snprintf(what, sizeof what, "WATCH lease %s/%s", ns, name);
-    watch_ctx w = {.fn = fn, .user = user, .st = KLEASE_OK, .err = err, .what = what};
-    klease__watch_parser_init(&w.parser, c->max_response_bytes, route_event, &w);
-    klease__http_request req = {
+    r->http = (klease__http_request){
         .method = "GET",
-        .path = path,
+        .path = r->path,
         .timeout_ms = (int64_t)timeout_s * 1000 + WATCH_MARGIN_MS,
     };
-    if (max_ms > 0 && max_ms < req.timeout_ms)
-        req.timeout_ms = max_ms;
+    if (name != NULL)
+        snprintf(r->what, sizeof r->what, "WATCH lease %s/%s", ns, name);
+    else
+        snprintf(r->what, sizeof r->what, "WATCH leases in %s", ns);
+    return KLEASE_OK;
+}
+
+klease_status klease__lease_watch(klease_client *c, const char *ns, const char *name,
+                                  const char *resource_version, int timeout_s, int64_t max_ms,
+                                  klease__cancel *cancel, klease__watch_fn fn, void *user,
+                                  klease_error *err)
+{
+    klease__lease_request r;
+    klease_status st =
+        klease__lease_watch_request(c, ns, name, resource_version, timeout_s, &r, err);
+    if (st != KLEASE_OK) {
+        klease__lease_request_clear(&r);
+        return st;
+    }
+    watch_ctx w = {.fn = fn, .user = user, .st = KLEASE_OK, .err = err, .what = r.what};
+    klease__watch_parser_init(&w.parser, c->max_response_bytes, route_event, &w);
+    if (max_ms > 0 && max_ms < r.http.timeout_ms)
+        r.http.timeout_ms = max_ms;
     klease__http_response resp = {.retry_after_ms = -1};
-    st = c->transport->stream(c->transport, &req, cancel, on_data, &w, &resp, err);
+    st = c->transport->stream(c->transport, &r.http, cancel, on_data, &w, &resp, err);
     if (w.st != KLEASE_OK) {
         st = w.st; /* an ERROR event or a malformed event ended the stream */
     } else if (st == KLEASE_OK && (resp.status < 200 || resp.status > 299)) {
-        st = klease__status_error(&resp, what, err);
+        st = klease__status_error(&resp, r.what, err);
     } else if (st == KLEASE_OK) {
         st = klease__watch_parser_finish(&w.parser, err);
     }
     klease__http_response_clear(&resp);
     klease__watch_parser_free(&w.parser);
-    klease__free(path);
+    klease__lease_request_clear(&r);
     return st;
 }

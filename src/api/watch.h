@@ -5,6 +5,7 @@
 #define KLEASE_API_WATCH_H
 
 #include "api/client.h"
+#include "api/lease_api.h"
 #include "http/http.h"
 
 #include <cjson/cJSON.h>
@@ -52,6 +53,14 @@ klease_status klease__watch_parser_finish(klease__watch_parser *p, klease_error 
  * Expired: KLEASE_EHTTP with http_code 410 and reason "Expired"). Returns
  * KLEASE_OK when the stream ends cleanly or `fn` stops it, KLEASE_ECLOSED
  * when cancelled (within about one poll wake-up), or a transport error. */
+/* The request of the watch below, built but not sent (the engine's shared
+ * namespace watch sends it on its loop): `name` NULL watches every lease of
+ * the namespace. Its time limit is the server's timeoutSeconds plus a margin.
+ * Free with klease__lease_request_clear (also after a failure). */
+klease_status klease__lease_watch_request(klease_client *c, const char *ns, const char *name,
+                                          const char *resource_version, int timeout_s,
+                                          klease__lease_request *r, klease_error *err);
+
 klease_status klease__lease_watch(klease_client *c, const char *ns, const char *name,
                                   const char *resource_version, int timeout_s, int64_t max_ms,
                                   klease__cancel *cancel, klease__watch_fn fn, void *user,

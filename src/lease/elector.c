@@ -1,62 +1,63 @@
 /* The elector: the seed's spawn(), made to fail over in milliseconds and
- * never to die silently.
- *
- * One thread per elector runs this loop:
- *   ensure_claimed  -> ours:      sleep until the renew grace begins
- *                   -> someone's: follow them (watch the lease; poll if the
- *                                 watch fails) until they change or expire
+ * never to die silently. This file is its public face: spawning, reading,
+ * waiting, closing, and the publication of every change of the claim. What
+ * an elector does runs on its client's engine thread (lease/elector_run.c),
+ * which drives every elector of the client:
+ *   ensure_claimed  -> ours:      renew when the renew grace begins (+ jitter)
+ *                   -> someone's: follow them (the namespace's shared watch;
+ *                                 polling if it fails) until they change or
+ *                                 expire
  *                   -> failure:   retry with capped jittered backoff, or stop
  *                                 on an error that cannot heal
- * and publishes every change of the claim. Leadership is also a pure time
- * predicate (leader_deadline = claim deadline - margin, read lock-free by
- * is_leader), so it ends at deadline - margin even while the thread is stuck
- * in a request or a callback; the manager ends every request at that moment
- * while we lead, so the thread itself publishes the loss then too. */
+ * Callbacks run on the engine's callback thread, in order, never on the
+ * engine thread: a slow callback delays later callbacks only.
+ * Leadership is also a pure time predicate (leader_deadline = claim deadline
+ * - margin, read lock-free by is_leader), so it ends at deadline - margin
+ * even while the callback thread is stuck or a request hangs; every request
+ * made while we lead ends at that moment, so the loss is also published then. */
+#include "lease/elector_private.h"
+
 #include "core/alloc.h"
-#include "core/backoff.h"
 #include "core/error.h"
-#include "api/watch.h"
 #include "lease/claim.h"
-#include "lease/manager.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
-/* Longest single watch request: the server ends it then and we start another. */
-#define WATCH_MAX_S 300
-
-struct klease_elector {
-    klease_manager *m;
-    const klease__clock *clock;
-    char claimant[KLEASE_IDENTITY_MAX + 1];
-    klease_claim_params params;
-    int64_t grace_ns;
-    int64_t margin_ns; /* leadership ends this long before the claim's deadline */
-    klease_elector_options opts;
-    pthread_t thread;
-    klease__cancel cancel; /* fired by close: interrupts the call in flight */
-
-    pthread_mutex_t mu; /* guards everything below */
-    pthread_cond_t cond;
-    bool closing;
-    bool stopped;
-    unsigned waiters; /* threads inside wait_change; close waits for them to leave */
-    uint64_t version;
-    bool has_claim;
-    bool leading;
-    klease_claim claim;
-    klease_status status; /* last failure while retrying, or the fatal one */
-    klease_error error;
-    klease_status final_status;
-    klease_error final_error;
-
-    _Atomic int64_t leader_deadline; /* monotonic ns (claim deadline - margin); 0: not leading */
-    bool system_clock;               /* read the clock inline in is_leader */
-};
+/* The elector whose callback the calling thread is running, if any. */
+static _Thread_local klease_elector *in_callback_of;
 
 /* ------------------------------------------------------------- publishing */
+
+static void elector_destroy(klease_elector *e);
+
+/* On the callback thread: one change to the user's callback. */
+static void run_change(klease__event *ev)
+{
+    klease__change_event *c = (klease__change_event *)ev;
+    klease_elector *e = c->e;
+    pthread_mutex_lock(&e->mu);
+    klease__change_event copy = *c; /* the spare may be rewritten meanwhile */
+    if (c->spare)
+        e->spare_queued = false;
+    bool muted = e->muted;
+    pthread_mutex_unlock(&e->mu);
+    if (!muted) {
+        in_callback_of = e;
+        e->opts.on_change(e->opts.user, copy.has ? &copy.claim : NULL, copy.leading, copy.final);
+        in_callback_of = NULL;
+    }
+    if (!copy.spare)
+        klease__free(c);
+    pthread_mutex_lock(&e->mu);
+    e->queued_events--;
+    bool free_now = e->free_when_drained && e->queued_events == 0;
+    pthread_cond_broadcast(&e->cond); /* close may wait for the last delivery */
+    pthread_mutex_unlock(&e->mu);
+    if (free_now)
+        elector_destroy(e);
+}
 
 static bool claims_differ(const klease_claim *a, const klease_claim *b)
 {
@@ -64,17 +65,20 @@ static bool claims_differ(const klease_claim *a, const klease_claim *b)
            strcmp(a->resource_version, b->resource_version) != 0;
 }
 
-/* Publishes `claim` (NULL: unheld) if it changes what readers see, and then
- * calls the callback outside every lock. */
-static void publish(klease_elector *e, const klease_claim *claim, klease_status final)
+void klease__elector_publish(klease_elector *e, const klease_claim *claim, klease_status final)
 {
     int64_t now = klease__mono_ns(e->clock);
     bool has = claim != NULL;
     int64_t lead_end = has ? claim->deadline_mono_ns - e->margin_ns : 0;
     bool leading = has && klease__claim_names(claim, e->claimant) && now < lead_end;
+    /* Allocated before the lock. Without memory the elector's spare event
+     * carries the change; while the spare is queued, a newer change replaces
+     * what it carries: changes may then merge, but the latest always arrives. */
+    klease__change_event *c = e->opts.on_change != NULL ? klease__malloc(sizeof *c) : NULL;
     pthread_mutex_lock(&e->mu);
     bool changed = has != e->has_claim || leading != e->leading || final != KLEASE_OK ||
                    (has && claims_differ(claim, &e->claim));
+    bool queue = false;
     if (changed) {
         if (has)
             e->claim = *claim;
@@ -86,16 +90,38 @@ static void publish(klease_elector *e, const klease_claim *claim, klease_status 
         atomic_store(&e->leader_deadline, leading ? lead_end : 0);
         pthread_cond_broadcast(&e->cond);
     }
+    if (changed && e->opts.on_change != NULL) {
+        klease__change_event *target = c;
+        if (target == NULL) {
+            target = &e->spare;
+            queue = !e->spare_queued;
+            e->spare_queued = true;
+        } else {
+            queue = true;
+        }
+        /* Field by field: a queued spare's link must stay as it is. */
+        target->e = e;
+        target->has = has;
+        target->leading = leading;
+        target->final = final;
+        target->spare = target == &e->spare;
+        if (has)
+            target->claim = *claim;
+        if (queue)
+            target->base.run = run_change;
+        if (queue)
+            e->queued_events++;
+        c = queue ? target : NULL;
+    } else if (c != NULL) {
+        klease__free(c);
+        c = NULL;
+    }
     pthread_mutex_unlock(&e->mu);
-    if (changed && e->opts.on_change != NULL)
-        e->opts.on_change(e->opts.user, has ? claim : NULL, leading, final);
+    if (queue)
+        klease__engine_deliver(e->eng, &c->base);
 }
 
-/* Publishes the end of our leadership: once the published claim's margin
- * has begun (deadline - margin), or at once when `now` is set (before a
- * vacate, which lets a watching follower take over within a round trip of it
- * landing). */
-static void publish_loss(klease_elector *e, bool now)
+void klease__elector_publish_loss(klease_elector *e, bool now)
 {
     pthread_mutex_lock(&e->mu);
     bool leading = e->leading;
@@ -106,237 +132,15 @@ static void publish_loss(klease_elector *e, bool now)
         return;
     if (now && claim.deadline_mono_ns > t)
         claim.deadline_mono_ns = t; /* publish sees it as past: leading=false */
-    publish(e, &claim, KLEASE_OK);
+    klease__elector_publish(e, &claim, KLEASE_OK);
 }
 
-static bool closing(klease_elector *e)
-{
-    pthread_mutex_lock(&e->mu);
-    bool c = e->closing;
-    pthread_mutex_unlock(&e->mu);
-    return c;
-}
-
-/* Sleeps until `deadline` (monotonic) or close, whichever comes first. */
-static void sleep_until(klease_elector *e, int64_t deadline)
-{
-    pthread_mutex_lock(&e->mu);
-    while (!e->closing && e->clock->timedwait(e->clock, &e->cond, &e->mu, deadline) != ETIMEDOUT) {
-    }
-    pthread_mutex_unlock(&e->mu);
-}
-
-static void record(klease_elector *e, klease_status st, const klease_error *err)
+void klease__elector_record(klease_elector *e, klease_status st, const klease_error *err)
 {
     pthread_mutex_lock(&e->mu);
     e->status = st;
     e->error = *err;
     pthread_mutex_unlock(&e->mu);
-}
-
-/* Errors that waiting cannot fix. Everything else (timeouts, transport
- * errors, 429, 5xx, conflicts, 401/403 answers that a rotated token or an
- * RBAC change can fix, a deleted lease that may come back) is retried. */
-static bool cannot_heal(klease_status st, const klease_error *err)
-{
-    switch (st) {
-    case KLEASE_EINVAL:
-    case KLEASE_ECONFIG: return true;
-    case KLEASE_EAUTH:
-        return err->http_code == 0; /* no credentials could be obtained (the seed's Auth) */
-    case KLEASE_EHTTP:
-        /* A request we built wrong: the server will refuse it every time. */
-        return err->http_code == 400 || err->http_code == 405 || err->http_code == 413 ||
-               err->http_code == 415 || err->http_code == 422;
-    default: return false;
-    }
-}
-
-/* -------------------------------------------------------------- following */
-
-typedef struct follow_ctx {
-    klease_elector *e;
-    klease__lease followed; /* the lease as it was when we started following */
-    klease_status st;       /* an event we could not decode ... */
-    klease_error err;       /* ... and why */
-} follow_ctx;
-
-static bool on_event(void *user, klease__watch_type type, const cJSON *object)
-{
-    follow_ctx *f = user;
-    if (type == KLEASE__WATCH_DELETED) {
-        klease__manager_forget(f->e->m);
-        return false;
-    }
-    if (type == KLEASE__WATCH_BOOKMARK)
-        return true;
-    klease__lease l;
-    if ((f->st = klease__lease_decode_object(object, &l, &f->err)) != KLEASE_OK)
-        return false;
-    klease__manager_observe(f->e->m, &l);
-    /* A renewal by the same holder: keep watching. Anything else (vacated,
-     * taken over): stop and decide again at once. */
-    return klease__lease_same_holder(&l, &f->followed) && l.has_renew_time;
-}
-
-/* Follows someone else's claim until it changes or ends: by watch when we can
- * (a vacate is seen within one round trip), by polling otherwise. */
-static void follow(klease_elector *e, const klease_claim *claim)
-{
-    klease_manager *m = e->m;
-    follow_ctx f = {.e = e, .st = KLEASE_OK};
-    klease__manager_view view;
-    klease__manager_view_get(m, &view);
-    f.followed = view.lease;
-
-    int64_t left_ns = claim->deadline_mono_ns - klease__mono_ns(e->clock);
-    if (left_ns <= 0)
-        return;
-    if (e->opts.watch) {
-        int64_t left_ms = left_ns / KLEASE__NS_PER_MS + 1;
-        int timeout_s = left_ms / 1000 + 1 > WATCH_MAX_S ? WATCH_MAX_S : (int)(left_ms / 1000 + 1);
-        klease_error err;
-        klease_status st = klease__lease_watch(
-            klease__manager_client(m), klease_manager_namespace(m), klease_manager_name(m),
-            f.followed.resource_version, timeout_s, left_ms, &e->cancel, on_event, &f, &err);
-        if (st == KLEASE_OK && f.st != KLEASE_OK) {
-            st = f.st; /* an undecodable event: say why, then poll */
-            err = f.err;
-        }
-        if (st == KLEASE_OK || st == KLEASE_ETIMEDOUT || st == KLEASE_ECLOSED)
-            return; /* changed, ended, or reached the claim's deadline: decide again */
-        if (st == KLEASE_EHTTP && err.http_code == 410) {
-            /* Our version is older than the server's history: read afresh. */
-            klease__sync(m, &e->cancel, NULL, NULL, &err);
-            return;
-        }
-        klease__log(klease__manager_log(m), KLEASE_LOG_INFO,
-                    "lease %s/%s: watch failed (%s); polling every %lld ms",
-                    klease_manager_namespace(m), klease_manager_name(m), err.message,
-                    (long long)e->opts.poll_interval_ms);
-    }
-    /* Poll: look again after the poll interval, or at the deadline if sooner. */
-    int64_t next =
-        klease__add_sat(klease__mono_ns(e->clock), klease__ms_to_ns(e->opts.poll_interval_ms));
-    sleep_until(e, next < claim->deadline_mono_ns ? next : claim->deadline_mono_ns);
-    if (!closing(e)) {
-        klease_error err;
-        klease__sync(m, &e->cancel, NULL, NULL, &err);
-    }
-}
-
-/* ------------------------------------------------------------- the thread */
-
-/* After a failure we will retry: publishes the end of our leadership when
- * its time has come and sleeps the backoff delay (or what the server asked
- * for, within reason), but never past the end of someone else's claim (the
- * lease is free then) nor through our own leadership's end (its loss must
- * be published then). */
-static void back_off(klease_elector *e, klease__backoff *backoff, const klease_error *err)
-{
-    publish_loss(e, false);
-    int64_t delay_ms = klease__backoff_next(backoff);
-    if (err->retry_after_ms > delay_ms)
-        delay_ms = err->retry_after_ms < KLEASE__RETRY_AFTER_MAX_MS ? err->retry_after_ms
-                                                                    : KLEASE__RETRY_AFTER_MAX_MS;
-    int64_t now = klease__mono_ns(e->clock);
-    int64_t wake = klease__add_sat(now, klease__ms_to_ns(delay_ms));
-    klease__manager_view view;
-    klease__manager_view_get(e->m, &view);
-    const klease_claim *theirs = &view.claim;
-    if (view.has_claim && !klease__claim_names(theirs, e->claimant) &&
-        theirs->deadline_mono_ns > now && theirs->deadline_mono_ns < wake)
-        wake = theirs->deadline_mono_ns;
-    int64_t lead_end = atomic_load(&e->leader_deadline);
-    if (lead_end != 0 && lead_end < wake) {
-        sleep_until(e, lead_end);
-        publish_loss(e, false);
-    }
-    sleep_until(e, wake);
-}
-
-/* On a normal close: gives the lease up so a follower takes over now, not
- * at expiry. The close token is fired already, so this call gets its own
- * time bound. A failed vacate becomes the elector's final status. */
-static void give_up(klease_elector *e, klease_status *fatal, klease_error *fatal_err)
-{
-    klease__manager_view view;
-    klease__manager_view_get(e->m, &view);
-    if (!view.has_lease || !klease__lease_held_by(&view.lease, e->claimant))
-        return;
-    publish_loss(e, true); /* before the vacate is sent, not after it lands */
-    bool vacated = false;
-    klease_error err;
-    klease_status st =
-        klease__vacate(e->m, e->claimant, NULL, e->opts.vacate_timeout_ms, &vacated, &err);
-    if (st != KLEASE_OK) {
-        *fatal = st;
-        *fatal_err = err;
-    }
-}
-
-/* Records how the thread ended and publishes the last word: not leading,
- * and why (`final`: the fatal error that stopped the loop, else
- * KLEASE_ECLOSED, even when the vacate after it failed). */
-static void finish(klease_elector *e, klease_status final, klease_status fatal,
-                   const klease_error *fatal_err)
-{
-    pthread_mutex_lock(&e->mu);
-    e->final_status = fatal;
-    e->final_error = *fatal_err;
-    if (fatal != KLEASE_OK) {
-        e->status = fatal;
-        e->error = *fatal_err;
-    }
-    pthread_mutex_unlock(&e->mu);
-    publish(e, NULL, final);
-}
-
-static void *elector_main(void *arg)
-{
-    klease_elector *e = arg;
-    klease__backoff backoff;
-    klease__backoff_init(&backoff, e->opts.min_backoff_ms, e->opts.max_backoff_ms, 2.0, 0.5, 0);
-    klease_status fatal = KLEASE_OK;
-    klease_error fatal_err;
-    klease__error_clear(&fatal_err);
-
-    while (!closing(e)) {
-        klease_claim claim;
-        klease_error err;
-        klease__error_clear(&err);
-        klease_status st = klease__ensure_claimed(e->m, e->claimant, &e->params, e->margin_ns,
-                                                  &e->cancel, &claim, &err);
-        if (closing(e))
-            break;
-        if (st == KLEASE_OK) {
-            klease__backoff_reset(&backoff);
-            record(e, KLEASE_OK, &err);
-            bool has = claim.holder[0] != '\0';
-            publish(e, has ? &claim : NULL, KLEASE_OK);
-            if (klease__claim_names(&claim, e->claimant))
-                sleep_until(e, claim.deadline_mono_ns - e->grace_ns); /* renew then */
-            else
-                follow(e, &claim);
-            continue;
-        }
-        record(e, st, &err);
-        klease__log(klease__manager_log(e->m), KLEASE_LOG_WARN, "lease %s/%s: %s: %s",
-                    klease_manager_namespace(e->m), klease_manager_name(e->m), klease_strerror(st),
-                    err.message);
-        if (cannot_heal(st, &err)) {
-            fatal = st;
-            fatal_err = err;
-            break;
-        }
-        back_off(e, &backoff, &err);
-    }
-
-    klease_status final = fatal != KLEASE_OK ? fatal : KLEASE_ECLOSED;
-    if (fatal == KLEASE_OK && e->opts.vacate_timeout_ms > 0)
-        give_up(e, &fatal, &fatal_err);
-    finish(e, final, fatal, &fatal_err);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------- API */
@@ -381,6 +185,14 @@ static klease_status resolve_options(const klease_elector_options *opts,
     return KLEASE_OK;
 }
 
+static void elector_destroy(klease_elector *e)
+{
+    pthread_cond_destroy(&e->cond);
+    pthread_mutex_destroy(&e->mu);
+    klease__cancel_destroy(&e->cancel);
+    klease__free(e);
+}
+
 klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *claimant,
                            const klease_claim_params *params, const klease_elector_options *opts,
                            klease_error *err)
@@ -398,41 +210,45 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     int64_t margin_ms = 0;
     if ((st = resolve_options(opts, params, &o, &margin_ms, err)) != KLEASE_OK)
         return st;
-    opts = &o;
+    klease__engine *eng;
+    if ((st = klease__engine_of(klease__manager_client(m), &eng, err)) != KLEASE_OK)
+        return st;
 
     klease_elector *e = klease__calloc(1, sizeof *e);
     if (e == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     e->m = m;
+    e->eng = eng;
     e->clock = klease__manager_clock(m);
     e->system_clock = klease__clock_mono_is_system(e->clock);
     klease__strlcpy(e->claimant, claimant, sizeof e->claimant);
     e->params = *params;
+    e->duration_s = duration_s;
     e->grace_ns = grace_ns;
     e->margin_ns = margin_ms * KLEASE__NS_PER_MS; /* < grace < duration: no overflow */
-    e->opts = *opts;
+    e->opts = o;
+    e->kick = (klease__task){.fn = klease__elector_on_kick, .arg = e};
+    e->timer = (klease__timer){.fn = klease__elector_on_timer, .arg = e};
+    /* Distinct per elector, so leases acquired together drift apart. */
+    e->rng = ((uint64_t)(uintptr_t)e * UINT64_C(0x9E3779B97F4A7C15)) ^
+             (uint64_t)klease__mono_ns(klease__clock_system());
+    if (e->rng == 0)
+        e->rng = 1;
+    klease__backoff_init(&e->backoff, o.min_backoff_ms, o.max_backoff_ms, 2.0, 0.5, 0);
+    atomic_init(&e->leader_deadline, 0);
     int rc = klease__cancel_init(&e->cancel);
     if (rc == 0 && (rc = pthread_mutex_init(&e->mu, NULL)) != 0)
         klease__cancel_destroy(&e->cancel);
+    if (rc == 0 && (rc = klease__cond_init(&e->cond)) != 0) {
+        pthread_mutex_destroy(&e->mu);
+        klease__cancel_destroy(&e->cancel);
+    }
     if (rc != 0) {
         klease__free(e);
         return klease__fail(err, KLEASE_ENOMEM, "cannot create the elector's locks: %s",
                             strerror(rc));
     }
-    atomic_init(&e->leader_deadline, 0);
-    rc = klease__cond_init(&e->cond);
-    if (rc == 0) {
-        rc = pthread_create(&e->thread, NULL, elector_main, e);
-        if (rc != 0)
-            pthread_cond_destroy(&e->cond);
-    }
-    if (rc != 0) {
-        pthread_mutex_destroy(&e->mu);
-        klease__cancel_destroy(&e->cancel);
-        klease__free(e);
-        return klease__fail(err, rc == ENOMEM || rc == EAGAIN ? KLEASE_ENOMEM : KLEASE_EINVAL,
-                            "cannot start the elector thread: %s", strerror(rc));
-    }
+    klease__engine_post(eng, &e->kick); /* the first attempt, on the engine thread */
     *out = e;
     return KLEASE_OK;
 }
@@ -506,28 +322,35 @@ klease_status klease_elector_close(klease_elector *e, klease_error *err)
 {
     if (e == NULL)
         return KLEASE_OK;
-    /* From the callback, joining would deadlock and freeing would pull the
-     * elector from under its own thread. */
-    if (pthread_equal(pthread_self(), e->thread))
+    /* From its own callback, waiting for the last callback would deadlock. */
+    if (in_callback_of == e)
         return klease__fail(err, KLEASE_EINVAL,
                             "klease_elector_close: called from the elector's own callback; "
                             "close it from another thread");
     pthread_mutex_lock(&e->mu);
     e->closing = true;
-    pthread_cond_broadcast(&e->cond); /* wakes the elector's sleep and every waiter */
+    pthread_cond_broadcast(&e->cond); /* wakes every waiter */
     pthread_mutex_unlock(&e->mu);
-    klease__cancel_fire(&e->cancel);
-    pthread_join(e->thread, NULL);
+    klease__cancel_fire(&e->cancel); /* ends the request in flight */
+    klease__engine_post(e->eng, &e->kick);
+
+    /* From another elector's callback, this elector's last callbacks queue
+     * behind the running one: they are dropped instead of waited for, so no
+     * callback of it runs after close returns either way. */
+    bool on_callback_thread = klease__engine_on_callback_thread(e->eng);
     pthread_mutex_lock(&e->mu);
-    while (e->waiters > 0)
+    while (!e->released || e->waiters > 0 || (!on_callback_thread && e->queued_events > 0))
         pthread_cond_wait(&e->cond, &e->mu);
-    pthread_mutex_unlock(&e->mu);
     klease_status st = e->final_status;
     if (st != KLEASE_OK && err != NULL)
         *err = e->final_error;
-    pthread_cond_destroy(&e->cond);
-    pthread_mutex_destroy(&e->mu);
-    klease__cancel_destroy(&e->cancel);
-    klease__free(e);
+    bool deferred = e->queued_events > 0;
+    if (deferred) {
+        e->muted = true;
+        e->free_when_drained = true; /* the callback thread frees it */
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (!deferred)
+        elector_destroy(e);
     return st;
 }

@@ -1,0 +1,274 @@
+/* One watch per namespace for every follower of an engine (see
+ * lease/watch_hub.h). */
+#include "lease/watch_hub.h"
+
+#include "api/client.h"
+#include "api/status.h"
+#include "api/watch.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+/* Longest single watch request: the server ends it then and we start another. */
+#define WATCH_MAX_S 300
+
+struct klease__hub {
+    klease__hub *next; /* the engine's hubs */
+    klease__engine *eng;
+    char ns[64];
+    klease__follower *followers;
+    size_t count;
+    klease__http_op *op;
+    klease__lease_request req;
+    klease__watch_parser parser;
+    char rv[KLEASE__RV_MAX + 1]; /* resume point: the newest version seen */
+    klease_status st;            /* what ended the stream from inside */
+    klease_error err;
+    bool restart_fresh; /* 410: start again without a version */
+    klease__task notify; /* tells flagged followers, outside on_data */
+    bool notify_posted;
+    bool notifying; /* inside notify_followers */
+};
+
+static klease__hub **hubs_of(klease__engine *eng)
+{
+    return (klease__hub **)klease__engine_ext(eng);
+}
+
+static void remove_follower(klease__hub *h, klease__follower *f)
+{
+    if (f->prev != NULL)
+        f->prev->next = f->next;
+    else
+        h->followers = f->next;
+    if (f->next != NULL)
+        f->next->prev = f->prev;
+    f->next = f->prev = NULL;
+    f->hub = NULL;
+    f->pending = false;
+    h->count--;
+}
+
+static void hub_free(klease__hub *h)
+{
+    klease__hub **p = hubs_of(h->eng);
+    while (*p != h)
+        p = &(*p)->next;
+    *p = h->next;
+    if (h->op != NULL)
+        klease__http_loop_abort(klease__engine_loop(h->eng), h->op);
+    klease__lease_request_clear(&h->req);
+    klease__watch_parser_free(&h->parser);
+    klease__free(h);
+}
+
+/* Frees a hub nobody follows, unless a queued task or the notify loop still
+ * holds it (they call this again when they are done). */
+static void release_if_empty(klease__hub *h)
+{
+    if (h->count == 0 && !h->notify_posted && !h->notifying)
+        hub_free(h);
+}
+
+/* ---------------------------------------------------------------- events */
+
+/* Runs on the engine thread after on_data returned: followers whose lease
+ * changed hands decide again (that starts requests, which on_data may not). */
+static void notify_followers(void *arg)
+{
+    klease__hub *h = arg;
+    h->notify_posted = false;
+    h->notifying = true;
+    for (;;) {
+        klease__follower *f = h->followers;
+        while (f != NULL && !f->pending)
+            f = f->next;
+        if (f == NULL)
+            break;
+        remove_follower(h, f);
+        f->changed(f->arg); /* may follow again, here or elsewhere */
+    }
+    h->notifying = false;
+    release_if_empty(h);
+}
+
+static void flag(klease__hub *h, klease__follower *f)
+{
+    f->pending = true;
+    if (!h->notify_posted) {
+        h->notify_posted = true;
+        klease__engine_post(h->eng, &h->notify);
+    }
+}
+
+static bool on_event(void *user, klease__watch_type type, const cJSON *object)
+{
+    klease__hub *h = user;
+    if (type == KLEASE__WATCH_ERROR) {
+        h->st = klease__status_from_object(object, h->req.what, &h->err);
+        return false;
+    }
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+    if (cJSON_IsString(rv) && strlen(rv->valuestring) <= KLEASE__RV_MAX)
+        memcpy(h->rv, rv->valuestring, strlen(rv->valuestring) + 1);
+    if (type == KLEASE__WATCH_BOOKMARK || !cJSON_IsString(name))
+        return true;
+    klease__lease l;
+    bool decoded = type == KLEASE__WATCH_DELETED ||
+                   klease__lease_decode_object(object, &l, &h->err) == KLEASE_OK;
+    for (klease__follower *f = h->followers; f != NULL; f = f->next) {
+        if (f->pending || strcmp(klease_manager_name(f->m), name->valuestring) != 0)
+            continue;
+        if (!decoded) {
+            flag(h, f); /* an event we cannot read: decide again from a fresh read */
+            continue;
+        }
+        if (type == KLEASE__WATCH_DELETED) {
+            klease__manager_forget(f->m);
+            flag(h, f);
+            continue;
+        }
+        klease__manager_observe(f->m, &l);
+        /* A renewal by the same holder: keep following. Anything else
+         * (vacated, taken over): decide again at once. */
+        if (!klease__lease_same_holder(&l, &f->followed) || !l.has_renew_time)
+            flag(h, f);
+    }
+    return true;
+}
+
+static bool on_data(void *user, const char *data, size_t len)
+{
+    klease__hub *h = user;
+    klease_status st = klease__watch_parser_feed(&h->parser, data, len, &h->err);
+    if (st != KLEASE_OK && h->st == KLEASE_OK)
+        h->st = st;
+    return h->st == KLEASE_OK && !h->parser.stopped;
+}
+
+/* ----------------------------------------------------------------- watch */
+
+static bool start_watch(klease__hub *h);
+
+/* The watch failed: every follower polls instead (and comes back through
+ * klease__hub_follow, which starts a new watch, after its next read). */
+static void fail_all(klease__hub *h, const klease_error *err)
+{
+    klease__log(&klease__engine_client(h->eng)->log, KLEASE_LOG_INFO,
+                "leases in %s: watch failed (%s); %zu followers poll until it is back", h->ns,
+                err->message, h->count);
+    while (h->followers != NULL) {
+        klease__follower *f = h->followers;
+        remove_follower(h, f);
+        f->lost(f->arg);
+    }
+    release_if_empty(h);
+}
+
+static void on_watch_done(void *user, klease_status sent, klease__http_response *resp,
+                          const klease_error *err)
+{
+    klease__hub *h = user;
+    h->op = NULL;
+    klease_error e = *err;
+    klease_status st = sent;
+    if (h->st != KLEASE_OK) {
+        st = h->st; /* an ERROR event or a malformed event ended the stream */
+        e = h->err;
+    } else if (st == KLEASE_OK) {
+        st = klease__lease_request_finish(klease__engine_client(h->eng), &h->req, st, resp, &e);
+        if (st == KLEASE_OK)
+            st = klease__watch_parser_finish(&h->parser, &e);
+    }
+    klease__http_response_clear(resp);
+    if (st == KLEASE_EHTTP && e.http_code == 410) {
+        h->rv[0] = '\0'; /* older than the server's history: start from the current state */
+        st = KLEASE_OK;
+    }
+    if (h->count == 0) {
+        release_if_empty(h);
+        return;
+    }
+    if (st != KLEASE_OK || !start_watch(h))
+        fail_all(h, st != KLEASE_OK ? &e : &h->err);
+}
+
+/* Starts (again) from h->rv; without one the server sends every lease as
+ * ADDED first. */
+static bool start_watch(klease__hub *h)
+{
+    klease_client *c = klease__engine_client(h->eng);
+    klease__lease_request_clear(&h->req);
+    klease__watch_parser_free(&h->parser);
+    klease__watch_parser_init(&h->parser, c->max_response_bytes, on_event, h);
+    h->st = KLEASE_OK;
+    klease__error_clear(&h->err);
+    if (klease__lease_watch_request(c, h->ns, NULL, h->rv, WATCH_MAX_S, &h->req, &h->err) !=
+        KLEASE_OK)
+        return false;
+    h->op = klease__http_loop_start(klease__engine_loop(h->eng), &h->req.http, NULL, on_data,
+                                    on_watch_done, h);
+    if (h->op == NULL) {
+        klease__fail(&h->err, KLEASE_ENOMEM, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------- followers */
+
+static klease__hub *hub_for(klease__engine *eng, const char *ns)
+{
+    for (klease__hub *h = *hubs_of(eng); h != NULL; h = h->next) {
+        if (strcmp(h->ns, ns) != 0)
+            continue;
+        if (h->op == NULL && !start_watch(h)) /* kept only by a queued task */
+            return NULL;
+        return h;
+    }
+    klease__hub *h = klease__calloc(1, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->eng = eng;
+    klease__strlcpy(h->ns, ns, sizeof h->ns);
+    h->notify = (klease__task){.fn = notify_followers, .arg = h};
+    h->next = *hubs_of(eng);
+    *hubs_of(eng) = h;
+    if (!start_watch(h)) {
+        klease__log(&klease__engine_client(eng)->log, KLEASE_LOG_INFO,
+                    "leases in %s: cannot start a watch (%s); polling", ns, h->err.message);
+        hub_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+bool klease__hub_follow(klease__engine *eng, klease__follower *f)
+{
+    klease__hub_unfollow(f);
+    klease__hub *h = hub_for(eng, klease_manager_namespace(f->m));
+    if (h == NULL)
+        return false;
+    f->hub = h;
+    f->pending = false;
+    f->prev = NULL;
+    f->next = h->followers;
+    if (h->followers != NULL)
+        h->followers->prev = f;
+    h->followers = f;
+    h->count++;
+    return true;
+}
+
+void klease__hub_unfollow(klease__follower *f)
+{
+    klease__hub *h = f->hub;
+    if (h == NULL)
+        return;
+    remove_follower(h, f);
+    release_if_empty(h);
+}
