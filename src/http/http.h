@@ -53,6 +53,8 @@ char *klease__http_query_escape(const char *s);
 typedef bool (*klease__http_data_fn)(void *user, const char *data, size_t len);
 
 typedef struct klease__transport klease__transport;
+typedef struct klease__clock klease__clock;
+typedef struct klease__http_loop klease__http_loop; /* http/http_loop.h */
 struct klease__transport {
     /* One request with the whole body in memory. KLEASE_OK when an HTTP
      * response arrived, whatever its status; otherwise KLEASE_ETIMEDOUT,
@@ -69,6 +71,11 @@ struct klease__transport {
                             klease__cancel *cancel, klease__http_data_fn on_data, void *user,
                             klease__http_response *resp, klease_error *err);
     void (*destroy)(klease__transport *t);
+    /* Optional: a loop of this transport's own (http/http_loop.h), created
+     * by klease__http_loop_new(). NULL: the generic loop, which runs
+     * request() inline and stream() on a thread per stream. */
+    klease_status (*loop_new)(klease__transport *t, const klease__clock *clock,
+                              klease__http_loop **out, klease_error *err);
 };
 
 #endif

@@ -108,119 +108,25 @@ static CURLcode run(klease__slot *s, klease__cancel *cancel, bool *cancelled)
     return result;
 }
 
-static int64_t retry_after_ms(CURL *easy)
-{
-    struct curl_header *h = NULL;
-    if (curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
-        return -1;
-    return klease__retry_after_parse(h->value, (int64_t)time(NULL));
-}
-
-/* A timeout names the limit that fired and its value: the connect limit
- * when the transfer ended nearer to it than to the call's limit (libcurl
- * reports both as CURLE_OPERATION_TIMEDOUT), else the call's own limit. */
-static klease_status timed_out(const transfer *x, const klease__http_request *req,
-                               const klease__budget *b, const char *detail, klease_error *err)
-{
-    int64_t elapsed_ms =
-        (klease__mono_ns(klease__clock_system()) - x->started_ns) / KLEASE__NS_PER_MS;
-    if (x->connect_ms < x->attempt_ms && elapsed_ms < (x->connect_ms + x->attempt_ms) / 2)
-        return klease__fail(err, KLEASE_ETIMEDOUT,
-                            "%s %s: connecting timed out after %lld ms (the client's connect "
-                            "time limit): %s",
-                            req->method, req->path, (long long)x->connect_ms, detail);
-    /* Earlier stages (pool wait, credentials, a first attempt) may have used
-     * part of the call's limit; say so when it was a noticeable part. */
-    char share[96] = "";
-    if (b->limit_ms - x->attempt_ms > 50)
-        snprintf(share, sizeof share, "; %lld ms of it were left for this request",
-                 (long long)x->attempt_ms);
-    return klease__fail(err, KLEASE_ETIMEDOUT,
-                        "%s %s: timed out after %lld ms (the call's time limit%s): %s", req->method,
-                        req->path, (long long)b->limit_ms, share, detail);
-}
-
-static klease_status map_result(const transfer *x, const klease__http_request *req,
-                                const klease__budget *b, CURLcode rc, bool cancelled,
-                                klease_error *err)
-{
-    const char *detail = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc);
-    if (cancelled)
-        return klease__fail(err, KLEASE_ECLOSED, "%s %s: cancelled", req->method, req->path);
-    if (x->too_big)
-        return klease__fail(err, KLEASE_EPROTO, "%s %s: response body larger than %zu bytes",
-                            req->method, req->path, x->t->max_body);
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT: return timed_out(x, req, b, detail, err);
-    case CURLE_OUT_OF_MEMORY:
-    case CURLE_WRITE_ERROR:
-        return klease__fail(err, KLEASE_ENOMEM, "%s %s: out of memory", req->method, req->path);
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return klease__fail(err, KLEASE_ECONFIG, "%s %s: %s", req->method, req->path, detail);
-    default:
-        return klease__fail(err, KLEASE_ETRANSPORT, "%s %s: %s", req->method, req->path, detail);
-    }
-}
-
-/* The call's budget ran out before `stage` could begin. */
-static klease_status no_time_left(const klease__http_request *req, const klease__budget *b,
-                                  const char *stage, klease_error *err)
-{
-    return klease__fail(err, KLEASE_ETIMEDOUT,
-                        "%s %s: timed out: the call's time limit of %lld ms ran out before %s",
-                        req->method, req->path, (long long)b->limit_ms, stage);
-}
-
 /* One attempt of the call: credentials, then the request, both within the
  * call's budget `b`. */
 static klease_status perform(curl_transport *t, klease__slot *s, const klease__http_request *req,
                              const klease__budget *b, klease__http_data_fn on_data, void *user,
                              klease__http_response *resp, bool *retry_401, klease_error *err)
 {
-    klease_status st = KLEASE_OK;
     struct curl_slist *headers = NULL;
     klease__auth auth = {0};
     transfer x = {.t = t, .easy = s->easy, .on_data = on_data, .user = user};
 
     *retry_401 = false;
-    if (t->creds != NULL && (st = klease__credentials_get(t->creds, b, &auth, err)) != KLEASE_OK)
-        goto out;
-    if ((x.attempt_ms = klease__budget_left_ms(b)) < 1) {
-        st = no_time_left(req, b, "the request could be sent", err);
-        goto out;
+    klease_status st =
+        klease__curl_attempt_begin(t, &s->configured, &x, req, b, &auth, &headers, err);
+    if (st == KLEASE_OK) {
+        bool cancelled;
+        CURLcode rc = run(s, b->cancel, &cancelled);
+        st = klease__curl_attempt_end(t, &x, req, b, rc, cancelled, auth.generation, resp,
+                                      retry_401, err);
     }
-    x.connect_ms = t->connect_timeout_ms < x.attempt_ms ? t->connect_timeout_ms : x.attempt_ms;
-    if ((st = klease__curl_prepare(t, s, &x, req, &auth, &headers, err)) != KLEASE_OK)
-        goto out;
-    x.started_ns = klease__mono_ns(klease__clock_system());
-
-    bool cancelled;
-    CURLcode rc = run(s, b->cancel, &cancelled);
-    if (x.stopped)
-        rc = CURLE_OK; /* the stream consumer asked to stop: a clean end */
-    if (rc != CURLE_OK) {
-        st = map_result(&x, req, b, rc, cancelled, err);
-        goto out;
-    }
-    long code = 0;
-    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-    klease__log(
-        t->log, KLEASE_LOG_DEBUG, "%s %s -> %ld in %lld ms", req->method, req->path, code,
-        (long long)((klease__mono_ns(klease__clock_system()) - x.started_ns) / KLEASE__NS_PER_MS));
-    if (code == 401 && t->creds != NULL)
-        *retry_401 = klease__credentials_unauthorized(t->creds, auth.generation);
-    resp->status = (int)code;
-    resp->body = x.buf;
-    resp->body_len = x.len;
-    resp->retry_after_ms = retry_after_ms(s->easy);
-    x.buf = NULL;
-    if (resp->body == NULL) {
-        /* Always hand back a NUL-terminated body, even an empty one. */
-        if ((resp->body = klease__strdup("")) == NULL)
-            st = klease__fail(err, KLEASE_ENOMEM, "out of memory");
-    }
-out:
     klease__curl_unhook(s->easy);
     curl_slist_free_all(headers);
     klease__auth_clear(&auth);
@@ -236,8 +142,7 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
                                 klease__http_response *resp, klease_error *err)
 {
     if (req->timeout_ms < 1)
-        return klease__fail(err, KLEASE_ETIMEDOUT, "%s %s: no time left for the call", req->method,
-                            req->path);
+        return klease__curl_no_time_for_call(req, err);
     klease__budget b = klease__budget_start(req->timeout_ms, cancel);
     bool pooled = on_data == NULL;
     klease_status took = KLEASE_OK;
@@ -250,7 +155,7 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
                                 "for one of %zu connections",
                                 req->method, req->path, (long long)b.limit_ms, t->pool.max);
         if (took == KLEASE_ECLOSED)
-            return klease__fail(err, took, "%s %s: cancelled", req->method, req->path);
+            return klease__curl_cancelled(req, err);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     }
     *resp = (klease__http_response){.retry_after_ms = -1};
@@ -259,8 +164,7 @@ static klease_status do_request(curl_transport *t, const klease__http_request *r
     if (st == KLEASE_OK && retry) {
         /* One more try with fresh credentials (exec plugin re-run, token
          * re-read), in what is left of the same budget. */
-        klease__log(t->log, KLEASE_LOG_INFO, "%s %s: 401, retrying with fresh credentials",
-                    req->method, req->path);
+        klease__curl_log_401_retry(t, req);
         klease__http_response_clear(resp);
         st = perform(t, s, req, &b, on_data, user, resp, &retry, err);
     }
@@ -365,8 +269,9 @@ klease_status klease__curl_transport_new(klease__transport **out, const klease__
     t->base.request = curl_request;
     t->base.stream = curl_stream;
     t->base.destroy = curl_destroy;
-    if (klease__slot_pool_init(&t->pool, settings->max_connections > 0 ? settings->max_connections
-                                                                       : 16) != 0) {
+    t->base.loop_new = klease__curl_loop_new;
+    t->max_connections = settings->max_connections > 0 ? settings->max_connections : 16;
+    if (klease__slot_pool_init(&t->pool, t->max_connections) != 0) {
         klease__free(t);
         return klease__fail(err, KLEASE_ENOMEM, "cannot create the connection pool");
     }

@@ -80,13 +80,13 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
     return buffer_append(x, data, n) ? n : CURL_WRITEFUNC_ERROR;
 }
 
-/* The options every request on a slot shares, set once per slot rather than
+/* The options every request on a handle shares, set once per handle rather than
  * after a curl_easy_reset() per request (measured: about 10-20% less client
  * CPU per renewal; see bench/bench_renew.c). */
-static klease_status configure_slot(curl_transport *t, klease__slot *s, klease_error *err)
+static klease_status configure_handle(curl_transport *t, CURL *e, bool *configured,
+                                      klease_error *err)
 {
-    CURL *e = s->easy;
-    if (s->configured)
+    if (*configured)
         return KLEASE_OK;
     SETOPT(e, CURLOPT_USERAGENT, "libklease/" KLEASE_VERSION_STRING);
     SETOPT(e, CURLOPT_NOSIGNAL, 1L);
@@ -108,7 +108,7 @@ static klease_status configure_slot(curl_transport *t, klease__slot *s, klease_e
     }
     SETOPT(e, CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
     SETOPT(e, CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
-    s->configured = true;
+    *configured = true;
     return KLEASE_OK;
 }
 
@@ -189,7 +189,7 @@ static klease_status set_method(CURL *e, const klease__http_request *req, klease
 }
 
 /* Client certificate and basic auth of this request; each is set or
- * cleared, since an earlier request on the slot may have used others. */
+ * cleared, since an earlier request on the handle may have used others. */
 static klease_status set_client_auth(CURL *e, const klease__auth *auth, klease_error *err)
 {
     if (auth->client_cert_pem != NULL && auth->client_key_pem != NULL) {
@@ -214,15 +214,15 @@ static klease_status set_client_auth(CURL *e, const klease__auth *auth, klease_e
 }
 
 /* Sets the options of one request (every one checked). Everything a
- * previous request on this slot may have set differently (method, body,
+ * previous request on this handle may have set differently (method, body,
  * credentials) is set again, or cleared, explicitly. */
-klease_status klease__curl_prepare(curl_transport *t, klease__slot *s, transfer *x,
+klease_status klease__curl_prepare(curl_transport *t, bool *configured, transfer *x,
                                    const klease__http_request *req, const klease__auth *auth,
                                    struct curl_slist **headers, klease_error *err)
 {
     CURL *e = x->easy;
     klease_status st;
-    if ((st = configure_slot(t, s, err)) != KLEASE_OK ||
+    if ((st = configure_handle(t, e, configured, err)) != KLEASE_OK ||
         (st = set_url(t, e, req, err)) != KLEASE_OK ||
         (st = build_headers(req, auth, headers, err)) != KLEASE_OK)
         return st;

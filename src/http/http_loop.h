@@ -45,6 +45,7 @@ typedef struct klease__http_loop_stats {
     uint64_t started;     /* ops started */
     uint64_t connections; /* new connections opened (libcurl's CURLINFO_NUM_CONNECTS summed) */
     uint64_t running;     /* ops in flight now */
+    uint64_t http2;       /* transfers that ended over HTTP/2 (CURLINFO_HTTP_VERSION) */
 } klease__http_loop_stats;
 
 /* A loop on transport `t` (which must outlive it) whose run() deadlines are

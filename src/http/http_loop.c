@@ -1,0 +1,94 @@
+/* The loop interface: dispatch to the transport's own loop or the generic
+ * one, and the request copy both keep. */
+#include "http/http_loop_internal.h"
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+#include <string.h>
+
+klease_status klease__http_loop_new(klease__transport *t, const klease__clock *clock,
+                                    klease__http_loop **out, klease_error *err)
+{
+    *out = NULL;
+    if (t == NULL || clock == NULL)
+        return klease__fail(err, KLEASE_EINVAL, "an HTTP loop needs a transport and a clock");
+    if (t->loop_new != NULL)
+        return t->loop_new(t, clock, out, err);
+    return klease__http_loop_generic_new(t, clock, out, err);
+}
+
+void klease__http_loop_free(klease__http_loop *l)
+{
+    if (l != NULL)
+        l->impl->free(l);
+}
+
+klease__http_op *klease__http_loop_start(klease__http_loop *l, const klease__http_request *req,
+                                         klease__cancel *cancel, klease__http_data_fn on_data,
+                                         klease__http_done_fn done, void *user)
+{
+    return l->impl->start(l, req, cancel, on_data, done, user);
+}
+
+void klease__http_loop_abort(klease__http_loop *l, klease__http_op *op)
+{
+    if (op != NULL)
+        l->impl->abort(l, op);
+}
+
+void klease__http_loop_run(klease__http_loop *l, int64_t deadline_ns)
+{
+    l->impl->run(l, deadline_ns);
+}
+
+void klease__http_loop_wakeup(klease__http_loop *l)
+{
+    l->impl->wakeup(l);
+}
+
+void klease__http_loop_get_stats(const klease__http_loop *l, klease__http_loop_stats *out)
+{
+    l->impl->get_stats(l, out);
+}
+
+static size_t len_or_0(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Appends `n` bytes of `s` and a NUL at *at; returns where they went. */
+static char *put(char **at, const char *s, size_t n)
+{
+    char *where = *at;
+    memcpy(where, s, n);
+    where[n] = '\0';
+    *at += n + 1;
+    return where;
+}
+
+bool klease__request_copy_init(klease__request_copy *c, const klease__http_request *req)
+{
+    size_t method = len_or_0(req->method), path = len_or_0(req->path);
+    size_t type = len_or_0(req->content_type);
+    size_t body = req->body != NULL ? req->body_len + 1 : 0;
+    c->req = *req;
+    if ((c->mem = klease__malloc(method + path + type + body + 1)) == NULL)
+        return false;
+    char *at = c->mem;
+    if (req->method != NULL)
+        c->req.method = put(&at, req->method, method - 1);
+    if (req->path != NULL)
+        c->req.path = put(&at, req->path, path - 1);
+    if (req->content_type != NULL)
+        c->req.content_type = put(&at, req->content_type, type - 1);
+    if (req->body != NULL)
+        c->req.body = put(&at, req->body, req->body_len);
+    return true;
+}
+
+void klease__request_copy_clear(klease__request_copy *c)
+{
+    klease__free(c->mem);
+    c->mem = NULL;
+}
