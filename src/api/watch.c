@@ -168,6 +168,7 @@ klease_status klease__lease_watch_request(klease_client *c, const char *ns, cons
                                           const char *resource_version, int timeout_s,
                                           klease__lease_request *r, klease_error *err)
 {
+    (void)c; /* the same signature as the other request builders */
     *r = (klease__lease_request){0};
     /* A collection watch is checked with a placeholder name. */
     klease_status st = klease__lease_validate_names(ns, name != NULL ? name : "x", err);
@@ -181,9 +182,10 @@ klease_status klease__lease_watch_request(klease_client *c, const char *ns, cons
         (rv = klease__http_query_escape(resource_version)) == NULL)
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");
     char query[1024];
-    int n = snprintf(query, sizeof query, "watch=1%s%s&allowWatchBookmarks=true&timeoutSeconds=%d%s%s",
-                     name != NULL ? "&fieldSelector=metadata.name%3D" : "", name != NULL ? name : "",
-                     timeout_s, rv ? "&resourceVersion=" : "", rv ? rv : "");
+    int n =
+        snprintf(query, sizeof query, "watch=1%s%s&allowWatchBookmarks=true&timeoutSeconds=%d%s%s",
+                 name != NULL ? "&fieldSelector=metadata.name%3D" : "", name != NULL ? name : "",
+                 timeout_s, rv ? "&resourceVersion=" : "", rv ? rv : "");
     klease__free(rv);
     if (n < 0 || (size_t)n >= sizeof query)
         return klease__fail(err, KLEASE_EINVAL, "watch: resourceVersion is too long");

@@ -110,10 +110,10 @@ static void claim_now(klease_elector *e)
     klease_status st;
     klease__error_clear(&e->round_err);
     e->round_kind = KLEASE__ROUND_KIND_CLAIM;
-    drive(e,
-          klease__round_claim(&e->round, e->m, e->claimant, e->duration_s, e->grace_ns,
-                              e->margin_ns, &st, &e->round_claim, &e->round_err),
-          st);
+    klease__round_step step =
+        klease__round_claim(&e->round, e->m, e->claimant, e->duration_s, e->grace_ns, e->margin_ns,
+                            &st, &e->round_claim, &e->round_err);
+    drive(e, step, st);
 }
 
 static void poll_now(klease_elector *e)
@@ -121,7 +121,8 @@ static void poll_now(klease_elector *e)
     klease_status st;
     klease__error_clear(&e->round_err);
     e->round_kind = KLEASE__ROUND_KIND_POLL;
-    drive(e, klease__round_read(&e->round, e->m, &st, &e->round_err), st);
+    klease__round_step step = klease__round_read(&e->round, e->m, &st, &e->round_err);
+    drive(e, step, st);
 }
 
 /* -------------------------------------------------------------- following */
@@ -303,10 +304,9 @@ static void stop(klease_elector *e)
         klease_status st;
         klease__error_clear(&e->round_err);
         e->round_kind = KLEASE__ROUND_KIND_VACATE;
-        drive(e,
-              klease__round_vacate(&e->round, e->m, e->claimant, e->opts.vacate_timeout_ms, &st,
-                                   &e->round_err),
-              st);
+        klease__round_step step = klease__round_vacate(
+            &e->round, e->m, e->claimant, e->opts.vacate_timeout_ms, &st, &e->round_err);
+        drive(e, step, st);
         return;
     }
     finish(e, KLEASE_ECLOSED);

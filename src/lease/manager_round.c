@@ -206,6 +206,12 @@ klease__round_step klease__round_claim(klease__round *r, klease_manager *m, cons
                          .duration_s = duration_s,
                          .grace_ns = grace_ns,
                          .margin_ns = margin_ns};
+    /* A cached claim judged before we knew it could be ours is judged again
+     * (as ensure_claimed's fast path does). */
+    pthread_mutex_lock(&m->state_mu);
+    if (strcmp(m->cache.claimant, claimant) != 0)
+        klease__cache_set_claimant(&m->cache, claimant, klease__manager_now(m));
+    pthread_mutex_unlock(&m->state_mu);
     return decide(r, st, out, err);
 }
 

@@ -13,6 +13,9 @@
 
 /* Longest single watch request: the server ends it then and we start another. */
 #define WATCH_MAX_S 300
+/* A stream that ended sooner than this is started again only after it: a
+ * server that ends every stream at once must not make the hub spin. */
+#define RESTART_MIN_NS (1000 * KLEASE__NS_PER_MS)
 
 struct klease__hub {
     klease__hub *next; /* the engine's hubs */
@@ -26,10 +29,14 @@ struct klease__hub {
     char rv[KLEASE__RV_MAX + 1]; /* resume point: the newest version seen */
     klease_status st;            /* what ended the stream from inside */
     klease_error err;
-    bool restart_fresh; /* 410: start again without a version */
+    bool restart_fresh;  /* 410: start again without a version */
     klease__task notify; /* tells flagged followers, outside on_data */
     bool notify_posted;
-    bool notifying; /* inside notify_followers */
+    bool notifying;     /* inside notify_followers */
+    size_t pending;     /* followers flagged, not yet told */
+    int64_t started_at; /* when the current stream began */
+    klease__timer restart;
+    bool timer_reserved;
 };
 
 static klease__hub **hubs_of(klease__engine *eng)
@@ -47,6 +54,8 @@ static void remove_follower(klease__hub *h, klease__follower *f)
         f->next->prev = f->prev;
     f->next = f->prev = NULL;
     f->hub = NULL;
+    if (f->pending)
+        h->pending--;
     f->pending = false;
     h->count--;
 }
@@ -59,6 +68,9 @@ static void hub_free(klease__hub *h)
     *p = h->next;
     if (h->op != NULL)
         klease__http_loop_abort(klease__engine_loop(h->eng), h->op);
+    klease__engine_timer_stop(h->eng, &h->restart);
+    if (h->timer_reserved)
+        klease__engine_timers_release(h->eng, 1);
     klease__lease_request_clear(&h->req);
     klease__watch_parser_free(&h->parser);
     klease__free(h);
@@ -97,6 +109,7 @@ static void notify_followers(void *arg)
 static void flag(klease__hub *h, klease__follower *f)
 {
     f->pending = true;
+    h->pending++;
     if (!h->notify_posted) {
         h->notify_posted = true;
         klease__engine_post(h->eng, &h->notify);
@@ -111,22 +124,25 @@ static bool on_event(void *user, klease__watch_type type, const cJSON *object)
         return false;
     }
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(object, "metadata");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
     if (cJSON_IsString(rv) && strlen(rv->valuestring) <= KLEASE__RV_MAX)
         memcpy(h->rv, rv->valuestring, strlen(rv->valuestring) + 1);
-    if (type == KLEASE__WATCH_BOOKMARK || !cJSON_IsString(name))
+    if (type == KLEASE__WATCH_BOOKMARK)
         return true;
+    /* An event we cannot read ends the stream as a failure: its followers
+     * poll (and say why) rather than trust a watch that lost a change. */
     klease__lease l;
-    bool decoded = type == KLEASE__WATCH_DELETED ||
-                   klease__lease_decode_object(object, &l, &h->err) == KLEASE_OK;
+    if (type != KLEASE__WATCH_DELETED &&
+        (h->st = klease__lease_decode_object(object, &l, &h->err)) != KLEASE_OK)
+        return false;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
+    if (!cJSON_IsString(name)) {
+        h->st = klease__fail(&h->err, KLEASE_EPROTO, "watch: an event's lease has no name");
+        return false;
+    }
     for (klease__follower *f = h->followers; f != NULL; f = f->next) {
         if (f->pending || strcmp(klease_manager_name(f->m), name->valuestring) != 0)
             continue;
-        if (!decoded) {
-            flag(h, f); /* an event we cannot read: decide again from a fresh read */
-            continue;
-        }
         if (type == KLEASE__WATCH_DELETED) {
             klease__manager_forget(f->m);
             flag(h, f);
@@ -159,7 +175,7 @@ static bool start_watch(klease__hub *h);
 static void fail_all(klease__hub *h, const klease_error *err)
 {
     klease__log(&klease__engine_client(h->eng)->log, KLEASE_LOG_INFO,
-                "leases in %s: watch failed (%s); %zu followers poll until it is back", h->ns,
+                "leases in %s: watch failed (%s); polling until it is back (%zu followers)", h->ns,
                 err->message, h->count);
     while (h->followers != NULL) {
         klease__follower *f = h->followers;
@@ -189,12 +205,30 @@ static void on_watch_done(void *user, klease_status sent, klease__http_response 
         h->rv[0] = '\0'; /* older than the server's history: start from the current state */
         st = KLEASE_OK;
     }
-    if (h->count == 0) {
+    if (h->count == h->pending) {
+        /* Everyone left or is about to decide again: whoever follows next
+         * starts a new watch (klease__hub_follow). */
         release_if_empty(h);
         return;
     }
-    if (st != KLEASE_OK || !start_watch(h))
-        fail_all(h, st != KLEASE_OK ? &e : &h->err);
+    if (st != KLEASE_OK) {
+        fail_all(h, &e);
+        return;
+    }
+    int64_t now = klease__mono_ns(klease__engine_client(h->eng)->clock);
+    if (now - h->started_at < RESTART_MIN_NS) {
+        klease__engine_timer_arm(h->eng, &h->restart, h->started_at + RESTART_MIN_NS);
+        return;
+    }
+    if (!start_watch(h))
+        fail_all(h, &h->err);
+}
+
+static void on_restart(void *arg)
+{
+    klease__hub *h = arg;
+    if (h->op == NULL && !start_watch(h))
+        fail_all(h, &h->err);
 }
 
 /* Starts (again) from h->rv; without one the server sends every lease as
@@ -207,6 +241,7 @@ static bool start_watch(klease__hub *h)
     klease__watch_parser_init(&h->parser, c->max_response_bytes, on_event, h);
     h->st = KLEASE_OK;
     klease__error_clear(&h->err);
+    h->started_at = klease__mono_ns(c->clock);
     if (klease__lease_watch_request(c, h->ns, NULL, h->rv, WATCH_MAX_S, &h->req, &h->err) !=
         KLEASE_OK)
         return false;
@@ -226,8 +261,8 @@ static klease__hub *hub_for(klease__engine *eng, const char *ns)
     for (klease__hub *h = *hubs_of(eng); h != NULL; h = h->next) {
         if (strcmp(h->ns, ns) != 0)
             continue;
-        if (h->op == NULL && !start_watch(h)) /* kept only by a queued task */
-            return NULL;
+        if (h->op == NULL && h->restart.slot == 0 && !start_watch(h))
+            return NULL; /* (between streams: a queued task kept it) */
         return h;
     }
     klease__hub *h = klease__calloc(1, sizeof *h);
@@ -236,8 +271,15 @@ static klease__hub *hub_for(klease__engine *eng, const char *ns)
     h->eng = eng;
     klease__strlcpy(h->ns, ns, sizeof h->ns);
     h->notify = (klease__task){.fn = notify_followers, .arg = h};
+    h->restart = (klease__timer){.fn = on_restart, .arg = h};
     h->next = *hubs_of(eng);
     *hubs_of(eng) = h;
+    klease_error err;
+    if (klease__engine_timers_reserve(eng, 1, &err) != KLEASE_OK) {
+        hub_free(h);
+        return NULL;
+    }
+    h->timer_reserved = true;
     if (!start_watch(h)) {
         klease__log(&klease__engine_client(eng)->log, KLEASE_LOG_INFO,
                     "leases in %s: cannot start a watch (%s); polling", ns, h->err.message);

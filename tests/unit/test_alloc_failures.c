@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ the client */
 
@@ -316,6 +317,29 @@ static klease_status run_elector(void *ctx, long n)
         /* Asleep on the fake clock: renewing later, watching (the scripted
          * hang waits on the clock too) or backing off. Real-time bound. */
         assert_true(klease__fake_clock_await_sleepers(v->fc, 1, 10000));
+        /* The engine thread also sleeps, without a deadline, before it has
+         * run the elector's first step: wait for a deadline, or the end. */
+        /* A run where nothing failed (so far) settles when it leads; one where
+         * something failed, once it is asleep with a deadline and has made no
+         * request for 20 ms (it retries, polls or renews later), or stopped. */
+        uint64_t seen = 0;
+        size_t quiet = 0, last_requests = 0;
+        for (int i = 0; i < 10000; i++) {
+            if (klease_elector_is_leader(e) ||
+                klease_elector_wait_change(e, &seen, 0, NULL, NULL) == KLEASE_ECLOSED)
+                break;
+            bool failed = klease__alloc_failed_count() != failed_before;
+            size_t requests = v->t->nrequests;
+            quiet =
+                requests == last_requests && klease__fake_clock_next_deadline(v->fc) != INT64_MAX
+                    ? quiet + 1
+                    : 0;
+            last_requests = requests;
+            if (failed && quiet >= 20)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         bool leading = klease_elector_is_leader(e);
         st = klease_elector_close(e, &err);
         /* A run without failures must have done what the elector is for. */

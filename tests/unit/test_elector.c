@@ -4,6 +4,7 @@
 #include "cmocka_wrap.h"
 
 #include "core/fake_clock.h"
+#include "lease/renew_jitter.h"
 #include "api/client.h"
 #include "lease/manager.h"
 #include "lease_fixtures.h"
@@ -62,6 +63,8 @@ static void capture_log(void *user, klease_log_level level, const char *msg)
     pthread_mutex_lock(&f->mu);
     size_t n = strlen(f->log);
     snprintf(f->log + n, sizeof f->log - n, "%s\n", msg);
+    if (getenv("TEST_LOG") != NULL)
+        fprintf(stderr, "log: %s\n", msg);
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -80,6 +83,9 @@ static fixture *new_fixture(const char *holder)
 {
     fixture *f = calloc(1, sizeof *f);
     pthread_mutex_init(&f->mu, NULL);
+    /* Renew exactly at deadline - grace, so the schedule below is exact; the
+     * jitter has its own test. */
+    klease__test_renew_jitter(false);
     f->t = scripted_new();
     f->fc = klease__fake_clock_new(MONO0, WALL0);
     f->t->clock = klease__fake_clock_get(f->fc);
@@ -92,6 +98,11 @@ static fixture *new_fixture(const char *holder)
     f->opts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
     f->opts.on_change = on_change;
     f->opts.user = f;
+    if (getenv("TEST_LOG") != NULL) {
+        f->client->log.fn = capture_log;
+        f->client->log.user = f;
+        f->client->log.min_level = KLEASE_LOG_DEBUG;
+    }
     return f;
 }
 
@@ -112,12 +123,53 @@ static klease_status close_and_free(fixture *f)
     return st;
 }
 
+/* Callbacks run on the engine's callback thread, after the change is
+ * published: waits (real time, up to 10 s) until `n` have run. */
+static void await_calls(fixture *f, uint64_t n)
+{
+    for (int i = 0; i < 10000; i++) {
+        pthread_mutex_lock(&f->mu);
+        bool done = (uint64_t)f->calls >= n;
+        pthread_mutex_unlock(&f->mu);
+        if (done)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("fewer than %llu callbacks within 10 s", (unsigned long long)n);
+}
+
+/* Waits (real time, up to 10 s) until the log holds `needle`. */
+static bool await_log(fixture *f, const char *needle)
+{
+    for (int i = 0; i < 10000; i++) {
+        pthread_mutex_lock(&f->mu);
+        bool found = strstr(f->log, needle) != NULL;
+        pthread_mutex_unlock(&f->mu);
+        if (found)
+            return true;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
 /* Waits (real time) until the elector thread sleeps on the fake clock, and
  * returns the deadline it sleeps until. */
 static int64_t elector_sleeps_until(fixture *f)
 {
-    assert_true(klease__fake_clock_await_sleepers(f->fc, 1, 10000));
-    return klease__fake_clock_next_deadline(f->fc);
+    /* The engine thread, idle before its first task, sleeps without a
+     * deadline: that is not the elector sleeping. */
+    for (int i = 0; i < 10000; i++) {
+        assert_true(klease__fake_clock_await_sleepers(f->fc, 1, 10000));
+        int64_t next = klease__fake_clock_next_deadline(f->fc);
+        if (next != INT64_MAX)
+            return next;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("the elector did not go to sleep within 10 s");
+    return 0;
 }
 
 /* Waits for the next published change (the elector's thread publishes). */
@@ -201,6 +253,7 @@ static void test_leadership_ends_at_the_margin_while_the_renewal_hangs(void **st
     assert_false(klease_elector_is_leader(f->e));
     bool has;
     next_change(f, &seen, &claim, &has);
+    await_calls(f, seen);
     pthread_mutex_lock(&f->mu);
     assert_false(f->last_leading);
     pthread_mutex_unlock(&f->mu);
@@ -265,6 +318,7 @@ static void test_a_renewal_that_lands_after_the_margin_makes_us_leader_again(voi
     assert_string_equal(claim.resource_version, "12");
     assert_int_equal(claim.deadline_mono_ns, sent + 30 * S);
     assert_true(klease_elector_is_leader(f->e));
+    await_calls(f, seen);
     pthread_mutex_lock(&f->mu);
     assert_true(f->last_leading);
     pthread_mutex_unlock(&f->mu);
@@ -496,6 +550,7 @@ static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **
     bool has;
     next_change(f, &seen, &claim, &has);
     assert_int_equal(klease_elector_wait_change(f->e, &seen, 0, &claim, &has), KLEASE_ECLOSED);
+    await_calls(f, seen);
     pthread_mutex_lock(&f->mu);
     assert_int_equal(f->last_status, KLEASE_EHTTP);
     assert_false(f->last_leading);
@@ -526,8 +581,10 @@ static void test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate(void **s
     assert_int_equal(now_mono(f), MONO0);
     scripted_request *w = &f->t->requests[1];
     assert_true(w->stream);
-    assert_non_null(strstr(w->path, "watch=1&fieldSelector=metadata.name%3Dlease-a"));
-    assert_non_null(strstr(w->path, "resourceVersion=10"));
+    /* The namespace's shared watch, from the current state (no version: the
+     * server sends every lease as ADDED first, so no change is missed). */
+    assert_string_equal(w->path, "/apis/coordination.k8s.io/v1/namespaces/ns/leases"
+                                 "?watch=1&allowWatchBookmarks=true&timeoutSeconds=300");
     assert_non_null(strstr(f->t->requests[2].body, "\"resourceVersion\":\"11\""));
     close_and_free(f);
 }
@@ -541,9 +598,11 @@ static void test_follower_acquires_when_the_followed_claim_expires(void **state)
     push_lease(f->t, 200, 12, "me", now_wall(f) + 30001 * MS, 30, 4);
     spawn(f);
     assert_true(scripted_await_hang(f->t));
-    /* The watch is capped at the followed claim's deadline: 30 s after we
-     * first saw it (the monotonic rule; the wall rule says 31 s). */
-    assert_int_equal(f->t->requests[1].timeout_ms, 30001);
+    /* The follower wakes at the followed claim's deadline: 30 s after we
+     * first saw it (the monotonic rule; the wall rule says 31 s), whatever
+     * the shared watch (its own limit: timeoutSeconds 300 + 5 s) does. */
+    assert_int_equal(f->t->requests[1].timeout_ms, 305000);
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), 30 * S);
     klease__fake_clock_advance(f->fc, 30001 * MS);
     uint64_t seen = 0;
     klease_claim claim;
@@ -561,7 +620,10 @@ static void test_follower_polls_when_the_watch_fails(void **state)
     fixture *f = new_fixture("other");
     f->opts.vacate_timeout_ms = 0; /* close without vacating: not under test here */
     scripted_push(f->t, (scripted_reply){.status = KLEASE_ETRANSPORT}); /* the watch */
+    f->client->log.fn = capture_log;
+    f->client->log.user = f;
     spawn(f);
+    assert_true(await_log(f, "watch failed"));
     assert_int_equal(elector_sleeps_until(f) - now_mono(f), 2000 * MS);
     push_lease(f->t, 200, 11, NULL, 0, 0, 3); /* the poll sees a vacate */
     push_lease(f->t, 200, 12, "me", now_wall(f) + 2 * S, 30, 4);
@@ -636,6 +698,7 @@ static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
     assert_true(scripted_await_hang(f->t));
     assert_string_equal(f->t->requests[f->t->nrequests - 1].method, "PATCH");
     assert_false(klease_elector_is_leader(f->e));
+    await_calls(f, 2); /* leading, then the loss published before the vacate */
     pthread_mutex_lock(&f->mu);
     assert_false(f->last_leading);
     pthread_mutex_unlock(&f->mu);
@@ -718,7 +781,8 @@ static void test_close_from_the_callback_is_refused_and_changes_nothing(void **s
     klease_claim claim;
     bool has;
     next_change(f, &seen, &claim, &has);
-    int64_t next_renew = elector_sleeps_until(f); /* the thread carried on */
+    await_calls(f, seen);
+    int64_t next_renew = elector_sleeps_until(f); /* the engine carried on */
     pthread_mutex_lock(&f->mu);
     assert_int_equal(f->callback_close_status, KLEASE_EINVAL);
     assert_non_null(strstr(f->callback_close_message, "own callback"));
@@ -744,17 +808,18 @@ static void test_an_undecodable_watch_event_is_logged_with_its_reason(void **sta
     f->client->log.fn = capture_log;
     f->client->log.user = f;
     f->client->log.min_level = KLEASE_LOG_DEBUG;
-    const char *event = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"resourceVersion\":"
-                        "\"11\"},\"spec\":{\"holderIdentity\":7}}}\n";
+    const char *event = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"lease-a\","
+                        "\"resourceVersion\":\"11\"},\"spec\":{\"holderIdentity\":7}}}\n";
     scripted_push(f->t, (scripted_reply){.http_status = 200, .body = event});
     spawn(f);
-    /* After the bad event the follower falls back to polling. */
-    assert_int_equal(elector_sleeps_until(f) - now_mono(f), 2000 * MS);
-    pthread_mutex_lock(&f->mu);
-    if (strstr(f->log, "watch failed (lease: spec.holderIdentity is not a string); polling") ==
-        NULL)
+    /* After the bad event the follower falls back to polling. (The engine
+     * sleeps on the fake clock while the watch runs, so wait for the failure
+     * to be logged before reading what it sleeps until.) */
+    if (!await_log(f, "watch failed (lease: spec.holderIdentity is not a string); polling")) {
+        pthread_mutex_lock(&f->mu);
         fail_msg("log lacks the decode error:\n%s", f->log);
-    pthread_mutex_unlock(&f->mu);
+    }
+    assert_int_equal(elector_sleeps_until(f) - now_mono(f), 2000 * MS);
     close_and_free(f);
 }
 
