@@ -329,9 +329,10 @@ static void loop_run(klease__http_loop *base, int64_t deadline_ns)
     step(l);
     /* After a delivery the caller has new work to schedule: no waiting. */
     while (!l->activity && !atomic_exchange(&l->woken, false)) {
-        int64_t left_ns = deadline_ns - klease__mono_ns(l->clock);
-        if (left_ns <= 0)
+        int64_t now = klease__mono_ns(l->clock);
+        if (deadline_ns <= now)
             break;
+        int64_t left_ns = deadline_ns - now;
         /* libcurl shortens the wait to its own next timeout. A clock other
          * than the system's (a test's fake clock) moves without waking us:
          * look at it often. */

@@ -13,6 +13,7 @@
 #include "http/http_loop.h"
 #include "lease/codec.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,91 @@ static void test_an_aborted_request_never_calls_done_and_frees_cleanly(void **st
     ksim_stop(sim);
 }
 
+static void test_a_body_over_the_cap_is_refused_as_the_blocking_call_does(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/kubeconfig-small", ksim_workdir(sim));
+    assert_int_equal(ksim_write_kubeconfig(sim, path, KSIM_KUBECONFIG_TOKEN), 0);
+    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+    co.kubeconfig = path;
+    co.max_response_bytes = 64;
+    klease_client *c = NULL;
+    assert_int_equal(klease_client_new(&c, &co, NULL), KLEASE_OK);
+    klease__http_loop *l = new_loop(c);
+    outcome o[2] = {{0}};
+    start_get(l, "x", 5000, NULL, &o[0]); /* a 404 Status body is over 64 bytes */
+    char *lpath = klease__lease_path(NS, "x", "watch=1");
+    klease__http_request req = {.method = "GET", .path = lpath, .timeout_ms = 5000};
+    assert_non_null(klease__http_loop_start(l, &req, NULL, on_data, on_done, &o[1]));
+    klease__free(lpath);
+    run_until_done(l, o, 2, 10000);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(o[i].st, KLEASE_EPROTO);
+        if (strstr(o[i].message, "response body larger than 64 bytes") == NULL)
+            fail_msg("message: %s", o[i].message);
+    }
+    klease__http_loop_free(l);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
+typedef struct runner {
+    klease__http_loop *l;
+    int64_t deadline_ns;
+    int64_t returned_ms;
+} runner;
+
+static void *run_main(void *arg)
+{
+    runner *r = arg;
+    klease__http_loop_run(r->l, r->deadline_ns);
+    r->returned_ms = itest_now_ms();
+    return NULL;
+}
+
+/* The engine's case: its thread waits in run() for a far deadline while
+ * another thread wants it back (a new lease) or fires a token (a close). */
+static void test_a_wakeup_or_a_token_from_another_thread_ends_the_wait(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    klease_client *c = itest_client(sim, KSIM_KUBECONFIG_TOKEN, 0);
+    klease__http_loop *l = new_loop(c);
+    runner r = {.l = l, .deadline_ns = klease__mono_ns_system() + 60 * KLEASE__NS_PER_S};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_main, &r), 0);
+    itest_sleep_ms(100);
+    int64_t woke_at = itest_now_ms();
+    klease__http_loop_wakeup(l);
+    pthread_join(th, NULL);
+    /* Bound generous for a loaded machine; without the wakeup it is 60 s. */
+    assert_true(r.returned_ms - woke_at < 5000);
+
+    ksim_fault f = KSIM_FAULT_INIT;
+    f.kind = KSIM_FAULT_HANG;
+    f.count = 1;
+    assert_int_equal(ksim_add_fault(sim, &f, NULL), 0);
+    klease__cancel cancel;
+    assert_int_equal(klease__cancel_init(&cancel), 0);
+    outcome o = {0};
+    start_get(l, "x", 60000, &cancel, &o);
+    r.returned_ms = 0;
+    assert_int_equal(pthread_create(&th, NULL, run_main, &r), 0);
+    itest_sleep_ms(200);
+    int64_t fired_at = itest_now_ms();
+    klease__cancel_fire(&cancel);
+    pthread_join(th, NULL);
+    assert_true(r.returned_ms - fired_at < 5000);
+    assert_int_equal(o.done_calls, 1);
+    assert_int_equal(o.st, KLEASE_ECLOSED);
+    klease__cancel_destroy(&cancel);
+    klease__http_loop_free(l);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
 static void write_file(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
@@ -463,6 +549,8 @@ int main(void)
         cmocka_unit_test(test_a_hung_request_ends_at_its_time_limit_while_others_complete),
         cmocka_unit_test(test_a_fired_token_ends_a_request_in_flight_with_eclosed),
         cmocka_unit_test(test_an_aborted_request_never_calls_done_and_frees_cleanly),
+        cmocka_unit_test(test_a_body_over_the_cap_is_refused_as_the_blocking_call_does),
+        cmocka_unit_test(test_a_wakeup_or_a_token_from_another_thread_ends_the_wait),
         cmocka_unit_test(test_a_401_is_retried_once_with_fresh_credentials),
         cmocka_unit_test(test_a_watch_stream_delivers_events_beside_ordinary_requests),
         cmocka_unit_test(test_fifty_requests_through_an_h2_front_share_one_connection),
