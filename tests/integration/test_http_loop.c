@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NS      "default"
@@ -58,6 +59,13 @@ static bool on_data(void *user, const char *data, size_t len)
         o->data[have + len] = '\0';
     }
     return o->stop_at == NULL || strstr(o->data, o->stop_at) == NULL;
+}
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static klease__http_loop *new_loop(klease_client *c)
@@ -148,6 +156,7 @@ static void test_two_hundred_concurrent_gets_complete_within_the_connection_cap(
     klease__http_loop *l = new_loop(c);
     create_leases(l, N, "many");
     outcome *o = calloc(N, sizeof *o);
+    int64_t cpu0 = thread_cpu_ns();
     for (int i = 0; i < N; i++) {
         char name[64];
         snprintf(name, sizeof name, "many-%d", i);
@@ -158,6 +167,19 @@ static void test_two_hundred_concurrent_gets_complete_within_the_connection_cap(
     assert_int_equal(s.started, 2 * N);
     assert_int_equal(s.running, N);
     run_until_done(l, o, N, 60000);
+    int64_t loop_cpu = thread_cpu_ns() - cpu0;
+    /* The same GETs as blocking calls, for comparison (a figure, not a test). */
+    cpu0 = thread_cpu_ns();
+    for (int i = 0; i < N; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "many-%d", i);
+        klease__http_response resp;
+        assert_int_equal(klease__lease_get(c, NS, name, NULL, &resp, NULL), KLEASE_OK);
+        klease__http_response_clear(&resp);
+    }
+    int64_t blocking_cpu = thread_cpu_ns() - cpu0;
+    print_message("client CPU per GET over HTTPS/1.1: loop %.1f us, blocking %.1f us\n",
+                  (double)loop_cpu / N / 1000.0, (double)blocking_cpu / N / 1000.0);
     for (int i = 0; i < N; i++) {
         char name[64];
         snprintf(name, sizeof name, "\"name\":\"many-%d\"", i);
@@ -173,10 +195,12 @@ static void test_two_hundred_concurrent_gets_complete_within_the_connection_cap(
     ksim_counters k;
     ksim_get_counters(sim, &k);
     klease__http_loop_get_stats(l, &s);
+    /* The server also saw the blocking calls' connection (the transport's
+     * own pool, not the loop's): one more. */
     print_message("400 requests, %d connections allowed: %llu opened (server: %llu)\n", MAX,
                   (unsigned long long)s.connections, (unsigned long long)k.connections);
     assert_true(s.connections >= 1 && s.connections <= MAX);
-    assert_true(k.connections <= MAX);
+    assert_true(k.connections <= MAX + 1);
     assert_int_equal(s.running, 0);
     assert_int_equal(s.http2, 0);
     klease__http_loop_free(l);
@@ -519,9 +543,13 @@ static void test_fifty_requests_through_an_h2_front_share_one_connection(void **
     klease__http_loop_stats s;
     outcome o[N];
     memset(o, 0, sizeof o);
+    int64_t cpu0 = thread_cpu_ns();
     for (int i = 0; i < N; i++)
         start_get(l, "h2-0", 30000, NULL, &o[i]);
     run_until_done(l, o, N, 60000);
+    print_message("client CPU per GET over h2 (first connection's TLS handshake included): "
+                  "%.1f us\n",
+                  (double)(thread_cpu_ns() - cpu0) / N / 1000.0);
     for (int i = 0; i < N; i++) {
         assert_int_equal(o[i].http_status, 200);
         assert_non_null(strstr(o[i].body, "\"name\":\"h2-0\""));
