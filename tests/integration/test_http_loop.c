@@ -309,6 +309,13 @@ static void test_an_aborted_request_never_calls_done_and_frees_cleanly(void **st
     assert_true(a.done_calls == 0 || a.http_status == 404);
     free(a.body);
     free(b.body);
+    /* No time at all: the blocking call's status and words, from run(). */
+    outcome none = {0};
+    start_get(l, "x", 0, NULL, &none);
+    assert_int_equal(none.done_calls, 0);
+    run_until_done(l, &none, 1, 10000);
+    assert_int_equal(none.st, KLEASE_ETIMEDOUT);
+    assert_non_null(strstr(none.message, "no time left for the call"));
     /* Freed with one still in flight: no done, no leak (ASan/valgrind). */
     start_get(l, "x", 5000, NULL, &left);
     klease__http_loop_free(l);
