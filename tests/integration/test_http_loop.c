@@ -247,6 +247,43 @@ static void test_a_hung_request_ends_at_its_time_limit_while_others_complete(voi
     ksim_stop(sim);
 }
 
+/* Over HTTP/1.1 with every allowed connection taken by a hung request, a
+ * request libcurl queued behind it still ends at its own time limit. */
+static void test_a_request_queued_for_a_connection_ends_at_its_time_limit(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    klease_client *c = client_with_max_connections(sim, 1);
+    klease__http_loop *l = new_loop(c);
+    ksim_fault f = KSIM_FAULT_INIT;
+    f.kind = KSIM_FAULT_HANG;
+    f.count = 1;
+    assert_int_equal(ksim_add_fault(sim, &f, NULL), 0);
+    outcome hung = {0}, queued = {0};
+    start_get(l, "x", 3000, NULL, &hung);
+    ksim_counters before, k;
+    ksim_get_counters(sim, &before);
+    for (int i = 0; i < 500; i++) {
+        klease__http_loop_run(l, klease__mono_ns_system() + 10 * KLEASE__NS_PER_MS);
+        ksim_get_counters(sim, &k);
+        if (k.requests > 0)
+            break;
+    }
+    int64_t start = itest_now_ms();
+    start_get(l, "x", 500, NULL, &queued);
+    run_until_done(l, &queued, 1, 10000);
+    int64_t took = itest_now_ms() - start;
+    assert_int_equal(queued.st, KLEASE_ETIMEDOUT);
+    /* Generous bounds; the hung request's own limit is 3 s. */
+    assert_true(took >= 450 && took < 2500);
+    print_message("queued: %s (after %lld ms)\n", queued.message, (long long)took);
+    run_until_done(l, &hung, 1, 10000);
+    assert_int_equal(hung.st, KLEASE_ETIMEDOUT);
+    klease__http_loop_free(l);
+    klease_client_free(c);
+    ksim_stop(sim);
+}
+
 static void test_a_fired_token_ends_a_request_in_flight_with_eclosed(void **state)
 {
     (void)state;
@@ -582,6 +619,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_hundred_concurrent_gets_complete_within_the_connection_cap),
         cmocka_unit_test(test_a_hung_request_ends_at_its_time_limit_while_others_complete),
+        cmocka_unit_test(test_a_request_queued_for_a_connection_ends_at_its_time_limit),
         cmocka_unit_test(test_a_fired_token_ends_a_request_in_flight_with_eclosed),
         cmocka_unit_test(test_an_aborted_request_never_calls_done_and_frees_cleanly),
         cmocka_unit_test(test_a_body_over_the_cap_is_refused_as_the_blocking_call_does),
