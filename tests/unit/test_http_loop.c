@@ -377,6 +377,18 @@ static void test_a_wakeup_from_another_thread_ends_a_wait(void **state)
     klease__http_loop_run(f->loop, INT64_MAX);
 }
 
+static void test_a_loop_without_a_transport_or_clock_is_refused(void **state)
+{
+    fixture *f = *state;
+    klease__http_loop *l = (klease__http_loop *)f; /* anything non-NULL */
+    klease_error err;
+    assert_int_equal(klease__http_loop_new(NULL, f->clock, &l, &err), KLEASE_EINVAL);
+    assert_null(l);
+    assert_non_null(strstr(err.message, "needs a transport and a clock"));
+    assert_int_equal(klease__http_loop_new(&f->t->base, NULL, &l, &err), KLEASE_EINVAL);
+    klease__http_loop_free(NULL); /* NULL-safe */
+}
+
 /* One run of a loop with a request and a stream, the n-th allocation
  * failing: every failure ends in NULL from start(), a failed new, or an
  * outcome of KLEASE_ENOMEM; never a crash, a hang or a leak. */
@@ -444,6 +456,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_waits_on_the_loop_clock_until_its_deadline, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_wakeup_from_another_thread_ends_a_wait, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_loop_without_a_transport_or_clock_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure_ends_in_enomem_without_a_leak,
                                         setup, teardown),
