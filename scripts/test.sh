@@ -91,15 +91,15 @@ step "TSan: threaded tests" ctest-tsan.log \
     ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L 'threads'
 ctest_summary ctest-tsan.log
 
-# valgrind: the unit tests and the HTTPS transport, credential and manager
-# integration tests. The elector integration tests are left out: they sample
+# valgrind: the unit tests and the HTTPS transport, credential, manager,
+# metrics and HTTP loop integration tests. The elector integration tests are left out: they sample
 # leadership every millisecond, which valgrind's serialised threads would
 # turn into noise.
 valgrind_all() {
     local fails=0 count=0 t
     for t in build/tests/unit/unit_* build/tests/integration/itest_transport \
         build/tests/integration/itest_credentials build/tests/integration/itest_manager \
-        build/tests/integration/itest_metrics; do
+        build/tests/integration/itest_metrics build/tests/integration/itest_http_loop; do
         [ -x "$t" ] || continue
         count=$((count + 1))
         if valgrind --quiet --error-exitcode=99 --leak-check=full \

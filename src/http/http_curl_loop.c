@@ -31,6 +31,13 @@
 #include <stdatomic.h>
 #include <string.h>
 
+/* How long past an op's budget the loop itself ends it, when libcurl has
+ * not: libcurl's own timeout (CURLOPT_TIMEOUT_MS, the same budget) fires
+ * first for a transfer under way and names the limit as the blocking call
+ * does; a transfer still queued for a connection (HTTP/1.1, every allowed
+ * connection busy) is not timed by libcurl 7.88 at all. */
+#define EXPIRY_GRACE_NS (100 * KLEASE__NS_PER_MS)
+
 typedef struct handle {
     struct handle *next;
     CURL *easy;
@@ -73,6 +80,7 @@ struct curl_loop {
     bool activity;            /* loop thread: on_data or done was called */
     atomic_bool woken;        /* klease__http_loop_wakeup() */
     atomic_bool cancel_fired; /* some op's token fired: scan the running ops */
+    int64_t next_expiry_ns;   /* system clock: no running op expires before (INT64_MAX: none) */
     uint64_t started, nrunning, connections, http2;
 };
 
@@ -161,6 +169,9 @@ static klease_status begin_attempt(curl_loop *l, klease__http_op *op)
         return klease__fail(&op->err, KLEASE_ENOMEM, "%s %s: cannot start the transfer: %s",
                             op->req.req.method, op->req.req.path, curl_multi_strerror(mc));
     op->in_multi = true;
+    int64_t expiry = klease__add_sat(op->b.deadline_ns, EXPIRY_GRACE_NS);
+    if (expiry < l->next_expiry_ns)
+        l->next_expiry_ns = expiry;
     return KLEASE_OK;
 }
 
@@ -292,6 +303,36 @@ static void check_cancels(curl_loop *l)
     }
 }
 
+/* Ops past their budget (and the grace) that libcurl did not end end with
+ * the timeout libcurl would have given them. Scans only the ops in flight,
+ * and only once the earliest expiry has come. */
+static void check_expired(curl_loop *l)
+{
+    int64_t now = klease__mono_ns_system();
+    if (now < l->next_expiry_ns)
+        return;
+    int64_t next = INT64_MAX;
+    klease__link *n = l->running.next;
+    while (n != &l->running) {
+        klease__http_op *op = KLEASE__CONTAINER_OF(n, klease__http_op, link);
+        n = n->next; /* make_ready moves op to the ready list */
+        if (!op->in_multi)
+            continue;
+        int64_t expiry = klease__add_sat(op->b.deadline_ns, EXPIRY_GRACE_NS);
+        if (now < expiry) {
+            if (expiry < next)
+                next = expiry;
+            continue;
+        }
+        bool retry;
+        klease_status st =
+            klease__curl_attempt_end(l->t, &op->x, &op->req.req, &op->b, CURLE_OPERATION_TIMEDOUT,
+                                     false, 0, &op->resp, &retry, &op->err);
+        make_ready(l, op, st);
+    }
+    l->next_expiry_ns = next;
+}
+
 /* One pass: transfers moved forward, their outcomes collected, then every
  * ready op's done called. Outcomes are all collected before any done runs,
  * so a done that starts or aborts ops never meets libcurl's message queue
@@ -311,6 +352,7 @@ static void step(curl_loop *l)
         finished(l, priv, rc);
     }
     check_cancels(l);
+    check_expired(l);
     while (!klease__list_empty(&l->ready)) {
         klease__http_op *op = KLEASE__CONTAINER_OF(l->ready.next, klease__http_op, link);
         klease__list_remove(&op->link); /* op_free's removal is then a no-op */
@@ -329,9 +371,10 @@ static void loop_run(klease__http_loop *base, int64_t deadline_ns)
     step(l);
     /* After a delivery the caller has new work to schedule: no waiting. */
     while (!l->activity && !atomic_exchange(&l->woken, false)) {
-        int64_t left_ns = deadline_ns - klease__mono_ns(l->clock);
-        if (left_ns <= 0)
+        int64_t now = klease__mono_ns(l->clock);
+        if (deadline_ns <= now)
             break;
+        int64_t left_ns = deadline_ns - now;
         /* libcurl shortens the wait to its own next timeout. A clock other
          * than the system's (a test's fake clock) moves without waking us:
          * look at it often. */
@@ -339,6 +382,13 @@ static void loop_run(klease__http_loop *base, int64_t deadline_ns)
         int64_t wait_ms = (left_ns + KLEASE__NS_PER_MS - 1) / KLEASE__NS_PER_MS;
         if (wait_ms > cap_ms)
             wait_ms = cap_ms;
+        if (l->next_expiry_ns != INT64_MAX) {
+            int64_t to_expiry = l->next_expiry_ns - klease__mono_ns_system();
+            int64_t expiry_ms =
+                to_expiry > 0 ? (to_expiry + KLEASE__NS_PER_MS - 1) / KLEASE__NS_PER_MS : 0;
+            if (expiry_ms < wait_ms)
+                wait_ms = expiry_ms;
+        }
         curl_multi_poll(l->multi, NULL, 0, (int)wait_ms, NULL);
         step(l);
     }
@@ -401,6 +451,7 @@ klease_status klease__curl_loop_new(klease__transport *base, const klease__clock
     klease__list_init(&l->ready);
     atomic_init(&l->woken, false);
     atomic_init(&l->cancel_fired, false);
+    l->next_expiry_ns = INT64_MAX;
     if ((l->multi = curl_multi_init()) == NULL) {
         klease__free(l);
         return klease__fail(err, KLEASE_ENOMEM, "out of memory");

@@ -46,6 +46,7 @@ typedef struct klease__http_loop_stats {
     uint64_t connections; /* new connections opened (libcurl's CURLINFO_NUM_CONNECTS summed) */
     uint64_t running;     /* ops in flight now */
     uint64_t http2;       /* transfers that ended over HTTP/2 (CURLINFO_HTTP_VERSION) */
+    /* The generic loop counts no connections and no HTTP/2 transfers. */
 } klease__http_loop_stats;
 
 /* A loop on transport `t` (which must outlive it) whose run() deadlines are
@@ -59,8 +60,15 @@ void klease__http_loop_free(klease__http_loop *l);
 /* Starts `req` (everything it points to is copied). `on_data` NULL: a plain
  * request; else a stream whose 2xx body bytes go to on_data (see
  * klease__transport.stream). `cancel` (may be NULL; must outlive the op)
- * ends the op with KLEASE_ECLOSED once fired, as it does a blocking call.
- * Returns NULL only when out of memory (done is then never called). */
+ * ends the op with KLEASE_ECLOSED once fired, as it does a blocking call;
+ * the loop takes the token's one waker slot while the op runs, so a token
+ * serves one op at a time. Returns NULL only when out of memory (done is
+ * then never called).
+ *
+ * The libcurl loop fetches credentials here, inline, within the op's budget
+ * (and again for the one retry after a 401, from run()): a kubeconfig exec
+ * plugin therefore runs on the loop's thread. Over HTTP/1.1 a stream holds
+ * one of the client's max_connections for as long as it runs. */
 klease__http_op *klease__http_loop_start(klease__http_loop *l, const klease__http_request *req,
                                          klease__cancel *cancel, klease__http_data_fn on_data,
                                          klease__http_done_fn done, void *user);
@@ -71,7 +79,12 @@ void klease__http_loop_abort(klease__http_loop *l, klease__http_op *op);
 /* Moves every op forward: sends, receives, calls on_data and done for what
  * is ready, then waits for more until `deadline_ns` (monotonic, on the loop's
  * clock; INT64_MAX: no limit) or a wakeup, and runs what became ready. Returns
- * after at least one wait, at most once per deadline/wakeup/activity. */
+ * after at least one wait, at most once per deadline/wakeup/activity. When
+ * the first pass already called on_data or done, that wait is zero-length:
+ * the caller has new work to schedule, so run() returns at once. The libcurl
+ * loop waits in slices of at most 1 s (10 ms on a clock other than the
+ * system's, so a test's fake clock is seen to move) and returns only for one
+ * of the three reasons. */
 void klease__http_loop_run(klease__http_loop *l, int64_t deadline_ns);
 
 /* From any thread: makes the run() in progress (or the next one) return soon. */

@@ -298,7 +298,8 @@ static void generic_run(klease__http_loop *base, int64_t deadline_ns)
     pthread_mutex_lock(&l->mu);
     /* After a delivery the caller has new work to schedule: no waiting. */
     while (!delivered && !l->woken && klease__list_empty(&l->news)) {
-        if (l->clock->timedwait(l->clock, &l->cond, &l->mu, deadline_ns) == ETIMEDOUT)
+        if (deadline_ns <= klease__mono_ns(l->clock) ||
+            l->clock->timedwait(l->clock, &l->cond, &l->mu, deadline_ns) == ETIMEDOUT)
             break;
     }
     l->woken = false;

@@ -4,6 +4,7 @@
  * abort and free end ops cleanly. */
 #include "cmocka_wrap.h"
 
+#include "alloc_fail.h"
 #include "scripted_transport.h"
 #include "core/fake_clock.h"
 #include "http/http_loop.h"
@@ -376,6 +377,59 @@ static void test_a_wakeup_from_another_thread_ends_a_wait(void **state)
     klease__http_loop_run(f->loop, INT64_MAX);
 }
 
+static void test_a_loop_without_a_transport_or_clock_is_refused(void **state)
+{
+    fixture *f = *state;
+    klease__http_loop *l = (klease__http_loop *)f; /* anything non-NULL */
+    klease_error err;
+    assert_int_equal(klease__http_loop_new(NULL, f->clock, &l, &err), KLEASE_EINVAL);
+    assert_null(l);
+    assert_non_null(strstr(err.message, "needs a transport and a clock"));
+    assert_int_equal(klease__http_loop_new(&f->t->base, NULL, &l, &err), KLEASE_EINVAL);
+    klease__http_loop_free(NULL); /* NULL-safe */
+}
+
+/* One run of a loop with a request and a stream, the n-th allocation
+ * failing: every failure ends in NULL from start(), a failed new, or an
+ * outcome of KLEASE_ENOMEM; never a crash, a hang or a leak. */
+static klease_status loop_with_failure(void *ctx, long n)
+{
+    fixture *f = ctx;
+    scripted_transport *t = scripted_new();
+    scripted_push(t, (scripted_reply){.http_status = 200, .body = "plain"});
+    scripted_push(t, (scripted_reply){.http_status = 200, .body = "streamed", .chunk = 3});
+    klease__http_loop *l = NULL;
+    outcome a = {0}, b = {0};
+    a.loop_thread = b.loop_thread = pthread_self();
+    klease_status st = KLEASE_OK;
+    klease__alloc_fail_after(n);
+    if ((st = klease__http_loop_new(&t->base, f->clock, &l, NULL)) != KLEASE_OK)
+        goto out;
+    if (klease__http_loop_start(l, &GET, NULL, NULL, on_done, &a) == NULL) {
+        st = KLEASE_ENOMEM;
+        goto out;
+    }
+    if (klease__http_loop_start(l, &GET, NULL, on_data, on_done, &b) == NULL) {
+        st = KLEASE_ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < 1000 && (a.done_calls == 0 || b.done_calls == 0); i++)
+        klease__http_loop_run(l, INT64_MAX);
+    st = a.st != KLEASE_OK ? a.st : b.st;
+    if (st == KLEASE_OK && (strcmp(a.body, "plain") != 0 || strcmp(b.data, "streamed") != 0))
+        st = KLEASE_EPROTO;
+out:
+    klease__alloc_fail_after(-1);
+    klease__http_loop_free(l);
+    scripted_free(t);
+    return st;
+}
+
+static void test_every_allocation_failure_ends_in_enomem_without_a_leak(void **state)
+{
+    assert_true(alloc_fail_each("generic loop", loop_with_failure, *state, KLEASE_OK) > 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +457,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_wakeup_from_another_thread_ends_a_wait, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_loop_without_a_transport_or_clock_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_every_allocation_failure_ends_in_enomem_without_a_leak,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
