@@ -187,7 +187,10 @@ typedef struct ksim_counters {
     uint64_t connections;    /* TCP connections accepted */
     uint64_t tls_handshakes; /* connections on which TLS completed (plain HTTP: none) */
     uint64_t requests;       /* HTTP requests received, faulted ones included */
-    uint64_t watches;        /* watch streams opened */
+    uint64_t watches;        /* watch streams opened (cumulative) */
+    uint64_t watches_open;   /* watch streams open now: ended, timed out or abandoned ones
+                                leave it (an abandoned one within 100 ms, when its thread
+                                sees the hang-up) */
 } ksim_counters;
 
 void ksim_get_counters(ksim *sim, ksim_counters *out);

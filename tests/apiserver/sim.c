@@ -54,6 +54,33 @@ uint64_t ksim_resource_version(ksim *sim)
     return rv;
 }
 
+void ksim__wake_all(ksim *sim)
+{
+    pthread_cond_broadcast(&sim->cond);
+    for (ksim__waiter *w = sim->waiters; w; w = w->next)
+        pthread_cond_signal(&w->cond);
+}
+
+void ksim__waiter_add(ksim *sim, ksim__waiter *w)
+{
+    w->prev = NULL;
+    w->next = sim->waiters;
+    if (sim->waiters)
+        sim->waiters->prev = w;
+    sim->waiters = w;
+}
+
+void ksim__waiter_remove(ksim *sim, ksim__waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (sim->waiters == w)
+        sim->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+}
+
 void ksim__sleep_ms(ksim *sim, int64_t ms)
 {
     const klease__clock *clk = klease__clock_system();
