@@ -349,8 +349,9 @@ void ksim__route_request(request *rq, reply *r)
         verb = "patch";
     else if (strcmp(m, "DELETE") == 0 && has_name)
         verb = "delete";
-    if (ns[0] == '\0' && (verb == NULL || strcmp(verb, "list") != 0))
-        verb = NULL; /* only a list spans namespaces here */
+    if (ns[0] == '\0' &&
+        (verb == NULL || (strcmp(verb, "list") != 0 && strcmp(verb, "watch") != 0)))
+        verb = NULL; /* only a list or a watch spans namespaces */
     if (verb == NULL) {
         ksim__reply_status(r, 405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource",
