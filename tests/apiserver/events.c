@@ -25,6 +25,7 @@ typedef struct qitem {
 struct ksim__subscriber {
     char ns[256];
     char name[256]; /* "" : every lease of the namespace */
+    char user[256]; /* who opened the watch, for ksim_watches_open_by() */
     qitem *head, *tail;
     bool end_when_drained; /* after the 410 ERROR event */
     bool attached;
@@ -47,7 +48,7 @@ typedef struct ksim__event_log {
     uint64_t dropped_rv; /* rv of the newest event forgotten, 0 if none */
 } event_log;
 
-ksim__subscriber *ksim__sub_new(const char *ns, const char *name)
+ksim__subscriber *ksim__sub_new(const char *ns, const char *name, const char *user)
 {
     ksim__subscriber *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -58,6 +59,7 @@ ksim__subscriber *ksim__sub_new(const char *ns, const char *name)
     }
     snprintf(s->ns, sizeof(s->ns), "%s", ns);
     snprintf(s->name, sizeof(s->name), "%s", name);
+    snprintf(s->user, sizeof(s->user), "%s", user ? user : "");
     return s;
 }
 
@@ -335,6 +337,28 @@ int ksim__events_replay(ksim *sim, ksim__subscriber *s, uint64_t from)
         rc = ksim__sub_push(s, r.items[i].line);
     free(r.items);
     return rc;
+}
+
+typedef struct count_by {
+    const char *user;
+    uint64_t n;
+} count_by;
+
+static void count_user(void *value, void *arg)
+{
+    const sub_list *l = value;
+    count_by *c = arg;
+    for (const ksim__subscriber *s = l->head; s; s = s->next)
+        c->n += strcmp(s->user, c->user) == 0;
+}
+
+uint64_t ksim_watches_open_by(ksim *sim, const char *user)
+{
+    count_by c = {.user = user ? user : ""};
+    pthread_mutex_lock(&sim->mu);
+    ksim__table_each(sim->subscribers, "", count_user, &c);
+    pthread_mutex_unlock(&sim->mu);
+    return c.n;
 }
 
 static void free_list(void *value)

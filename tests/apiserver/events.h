@@ -9,9 +9,10 @@
 
 typedef struct ksim__subscriber ksim__subscriber;
 
-/* An empty queue for the events of ns/name ("" name: every lease of ns).
- * NULL on OOM. Not attached yet. */
-ksim__subscriber *ksim__sub_new(const char *ns, const char *name);
+/* An empty queue for the events of ns/name ("" name: every lease of ns; ""
+ * ns: every namespace) for a watch opened by `user`. NULL on OOM. Not
+ * attached yet. */
+ksim__subscriber *ksim__sub_new(const char *ns, const char *name, const char *user);
 /* Frees a detached subscriber and what is left in its queue. NULL-safe. */
 void ksim__sub_free(ksim__subscriber *s);
 /* Whether the subscriber wants the events of ns/name. */

@@ -194,6 +194,9 @@ typedef struct ksim_counters {
 } ksim_counters;
 
 void ksim_get_counters(ksim *sim, ksim_counters *out);
+/* The watch streams open now that `user` (token user or certificate CN, as
+ * faults match it) opened: what one client of many holds. */
+uint64_t ksim_watches_open_by(ksim *sim, const char *user);
 /* The current global resourceVersion. */
 uint64_t ksim_resource_version(ksim *sim);
 /* The lease as the API would return it, or NULL (missing or out of memory). */

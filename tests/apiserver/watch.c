@@ -143,7 +143,7 @@ void ksim__handle_watch(request *rq, reply *r, const char *ns)
         watch_free(w);
         return;
     }
-    if ((w->sub = ksim__sub_new(ns, q.name)) == NULL) {
+    if ((w->sub = ksim__sub_new(ns, q.name, rq->id.user)) == NULL) {
         watch_free(w);
         ksim__reply_oom(r);
         return;
