@@ -260,6 +260,9 @@ static void test_open_watches_count_streams_open_now_including_abandoned_ones(vo
     assert_int_equal(th_watch_wait_lines(one, 1, EVENT_WAIT_MS), 1);
     assert_int_equal(th_watch_wait_lines(brief, 1, EVENT_WAIT_MS), 1);
     assert_true(open_watches_become(sim, 3, EVENT_WAIT_MS));
+    /* By who opened them: what one client of many holds. */
+    assert_int_equal(ksim_watches_open_by(sim, KSIM_ADMIN_USER), 3);
+    assert_int_equal(ksim_watches_open_by(sim, "someone-else"), 0);
     /* A stream that reaches its timeout closes. */
     th_watch_end(brief);
     assert_true(open_watches_become(sim, 2, EVENT_WAIT_MS));
@@ -269,6 +272,7 @@ static void test_open_watches_count_streams_open_now_including_abandoned_ones(vo
     th_watch_abandon(one);
     th_watch_end(one);
     assert_true(open_watches_become(sim, 1, EVENT_WAIT_MS));
+    assert_int_equal(ksim_watches_open_by(sim, KSIM_ADMIN_USER), 1);
     ksim_counters c;
     ksim_get_counters(sim, &c);
     assert_int_equal(c.watches, 3); /* started: cumulative */
