@@ -1,6 +1,7 @@
 /* The shared state's plain accessors (the public getters) and the waits that
- * latency faults, hung requests and watches need. Waits sleep on sim->cond
- * so ksim_stop() cuts them short. */
+ * latency faults, hung requests and watches need. Sleeps and hangs wait on
+ * sim->cond, watches on their own waiter; ksim__wake_all() (at stop) cuts
+ * every one of them short. */
 #include "sim.h"
 
 #include "core/clock.h"

@@ -47,7 +47,8 @@ struct ksim {
     char *state_path;
 
     pthread_mutex_t mu;
-    pthread_cond_t cond; /* broadcast on every write and by ksim__wake_all */
+    pthread_cond_t cond; /* sleeps and hung requests; broadcast by ksim__wake_all (stop,
+                          * faults). Writes wake the watches they concern (events.c). */
     bool stopping;
     ksim__waiter *waiters; /* registered waiters, woken by ksim__wake_all */
 

@@ -126,7 +126,6 @@ int ksim__store_commit(ksim *sim, lease *next, ksim_op op, const writer *who, bo
     free(line);
     if (record(sim, next, op, who, false) != 0)
         rc = -1;
-    pthread_cond_broadcast(&sim->cond);
     return rc;
 }
 
@@ -146,7 +145,6 @@ int ksim__store_delete(ksim *sim, lease *l, const writer *who)
     if (record(sim, l, KSIM_OP_DELETE, who, true) != 0)
         rc = -1;
     ksim__lease_free(l);
-    pthread_cond_broadcast(&sim->cond);
     return rc;
 }
 
