@@ -48,6 +48,18 @@ typedef struct ksim__event_log {
     uint64_t dropped_rv; /* rv of the newest event forgotten, 0 if none */
 } event_log;
 
+/* Every kept event in publish order, for the limit across leases. */
+typedef struct kept_ref {
+    event_log *g;
+    uint64_t rv;
+} kept_ref;
+
+typedef struct ksim__kept_events {
+    kept_ref *v; /* a ring of cap entries from head */
+    size_t cap, head, len;
+    size_t live; /* events kept in all windows */
+} kept_events;
+
 ksim__subscriber *ksim__sub_new(const char *ns, const char *name, const char *user)
 {
     ksim__subscriber *s = calloc(1, sizeof(*s));
@@ -185,21 +197,27 @@ static event_log *find_log(ksim *sim, const char *ns, const char *name, bool cre
     return g;
 }
 
-/* Appends one event to a lease's window of `keep`, forgetting the oldest. */
-static int keep_event(event_log *g, size_t keep, uint64_t rv, const char *line)
+/* Forgets a lease's oldest kept event: a watch from before it now gets 410. */
+static void forget_oldest(ksim *sim, event_log *g)
+{
+    g->dropped_rv = g->rvs[0];
+    free(g->lines[0]);
+    memmove(g->rvs, g->rvs + 1, (g->n - 1) * sizeof(*g->rvs));
+    memmove(g->lines, g->lines + 1, (g->n - 1) * sizeof(*g->lines));
+    g->n--;
+    sim->kept->live--;
+}
+
+/* Appends one event to a lease's window of `keep`, forgetting the oldest.
+ * 1 when it was kept, 0 when not (keep 0), -1 on OOM. */
+static int keep_event(ksim *sim, event_log *g, size_t keep, uint64_t rv, const char *line)
 {
     if (keep == 0) {
         g->dropped_rv = rv;
         return 0;
     }
-    if (g->n == keep) {
-        /* Forget the oldest: a watch from before it now gets 410. */
-        g->dropped_rv = g->rvs[0];
-        free(g->lines[0]);
-        memmove(g->rvs, g->rvs + 1, (g->n - 1) * sizeof(*g->rvs));
-        memmove(g->lines, g->lines + 1, (g->n - 1) * sizeof(*g->lines));
-        g->n--;
-    }
+    if (g->n == keep)
+        forget_oldest(sim, g);
     uint64_t *rvs = realloc(g->rvs, (g->n + 1) * sizeof(*rvs));
     if (rvs)
         g->rvs = rvs;
@@ -215,16 +233,66 @@ static int keep_event(event_log *g, size_t keep, uint64_t rv, const char *line)
     g->rvs[g->n] = rv;
     g->lines[g->n] = copy;
     g->n++;
+    sim->kept->live++;
+    return 1;
+}
+
+/* Appends (g, rv) to the publish-order ring, growing it. -1 on OOM. */
+static int ring_push(kept_events *k, event_log *g, uint64_t rv)
+{
+    if (k->len == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 1024;
+        kept_ref *v = malloc(cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        for (size_t i = 0; i < k->len; i++)
+            v[i] = k->v[(k->head + i) % k->cap];
+        free(k->v);
+        k->v = v;
+        k->cap = cap;
+        k->head = 0;
+    }
+    k->v[(k->head + k->len) % k->cap] = (kept_ref){g, rv};
+    k->len++;
     return 0;
+}
+
+/* Keeps at most `total` events across all leases, the oldest going first.
+ * The ring's front is either the oldest kept event of all (it is then its
+ * lease's oldest too) or one its lease's window already forgot (skipped).
+ * Forgotten ones in the middle wait for the front, so the ring is also held
+ * to 2 x total entries, at the cost of forgetting a little early. */
+static void enforce_total(ksim *sim, size_t total)
+{
+    kept_events *k = sim->kept;
+    while (k->len > 0) {
+        kept_ref f = k->v[k->head];
+        bool live = f.g->n > 0 && f.g->rvs[0] == f.rv;
+        if (live && k->live <= total && k->len <= 2 * total)
+            break;
+        if (live)
+            forget_oldest(sim, f.g);
+        k->head = (k->head + 1) % k->cap;
+        k->len--;
+    }
 }
 
 int ksim__events_publish(ksim *sim, const char *ns, const char *name, uint64_t rv, const char *line)
 {
     int rc = 0;
+    if (sim->kept == NULL && (sim->kept = calloc(1, sizeof(*sim->kept))) == NULL)
+        return -1;
     event_log *g = find_log(sim, ns, name, true);
     size_t keep = sim->o.watch_history > 0 ? (size_t)sim->o.watch_history : 0;
-    if (g == NULL || keep_event(g, keep, rv, line) != 0)
+    int kept = g ? keep_event(sim, g, keep, rv, line) : -1;
+    if (kept < 0)
         rc = -1;
+    if (kept > 0 && sim->o.watch_history_total > 0) {
+        /* Untracked on OOM: that event is then only forgotten by its own window. */
+        if (ring_push(sim->kept, g, rv) != 0)
+            rc = -1;
+        enforce_total(sim, (size_t)sim->o.watch_history_total);
+    }
     /* The watches of this lease, of its namespace, of every namespace, and of
      * this name in every namespace. */
     const char *keys[4][2] = {{ns, name}, {ns, ""}, {"", ""}, {"", name}};
@@ -390,4 +458,8 @@ void ksim__events_free_all(ksim *sim)
     sim->subscribers = NULL;
     ksim__table_free(sim->logs, free_log);
     sim->logs = NULL;
+    if (sim->kept)
+        free(sim->kept->v);
+    free(sim->kept);
+    sim->kept = NULL;
 }

@@ -50,6 +50,11 @@ typedef struct ksim_options {
      * that every user may use, as a namespaced RBAC Role would grant them;
      * other verbs get the API server's 403. NULL (default): all verbs. */
     const char *rbac_verbs;
+    /* Events kept for watch replay across all leases, the oldest forgotten
+     * first (as the server's watch cache has a capacity): bounds memory at
+     * 10,000 leases, where 100 per lease would be about 700 MiB. <= 0: only
+     * the per-lease limit. Default 100000. */
+    int watch_history_total;
 } ksim_options;
 
 #define KSIM_OPTIONS_VERSION 1
@@ -58,7 +63,7 @@ typedef struct ksim_options {
         .version = KSIM_OPTIONS_VERSION, .tls = true, .bind_address = "127.0.0.1", .port = 0,      \
         .workdir = NULL, .bookmark_interval_ms = 60000, .watch_history = 100,                      \
         .allow_anonymous = false, .seed = 0, .control_endpoint = false, .history_path = NULL,      \
-        .state_path = NULL, .verbose = false, .rbac_verbs = NULL                                   \
+        .state_path = NULL, .verbose = false, .rbac_verbs = NULL, .watch_history_total = 100000    \
     }
 
 /* Starts a simulator (o may be NULL for the defaults) and fills `*out`. On

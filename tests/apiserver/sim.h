@@ -15,14 +15,15 @@
 #include <stdio.h>
 
 struct MHD_Daemon;
-struct lease;            /* lease.h */
-struct ksim__token;      /* auth.c */
-struct ksim__user_right; /* auth.c */
-struct ksim__fault_rule; /* faults.c */
-struct ksim__fired;      /* faults.c */
-struct ksim__event_log;  /* events.c */
-struct ksim__subscriber; /* events.c */
-struct ksim__table;      /* table.c */
+struct lease;             /* lease.h */
+struct ksim__token;       /* auth.c */
+struct ksim__user_right;  /* auth.c */
+struct ksim__fault_rule;  /* faults.c */
+struct ksim__fired;       /* faults.c */
+struct ksim__event_log;   /* events.c */
+struct ksim__subscriber;  /* events.c */
+struct ksim__table;       /* table.c */
+struct ksim__kept_events; /* events.c */
 
 /* A thread that waits for events of its own (a watch stream) on its own
  * condition variable with sim->mu, so a write wakes only the streams it
@@ -73,6 +74,7 @@ struct ksim {
     struct ksim__table *leases;      /* of lease, by namespace and name */
     struct ksim__table *logs;        /* of event_log (events.c), by namespace and name */
     struct ksim__table *subscribers; /* of subscriber lists (events.c), name "" for a collection */
+    struct ksim__kept_events *kept;  /* kept events in publish order, for watch_history_total */
 
     history_vec history;
     FILE *history_file;

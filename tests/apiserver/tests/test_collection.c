@@ -171,6 +171,37 @@ static void test_a_namespace_watch_from_a_forgotten_version_gets_410_and_ends(vo
     ksim_stop(sim);
 }
 
+static void test_history_across_leases_is_capped_and_forgets_the_oldest_first(void **state)
+{
+    (void)state;
+    ksim *sim = NULL;
+    ksim_options o = KSIM_OPTIONS_INIT;
+    o.watch_history_total = 3; /* room for three events in all */
+    assert_int_equal(ksim_start(&sim, &o, NULL, 0), 0);
+    uint64_t before = ksim_resource_version(sim);
+    create_in(sim, LEASES, "lease-a", "a0"); /* forgotten when lease-d arrives */
+    uint64_t after_a = ksim_resource_version(sim);
+    create_in(sim, LEASES, "lease-b", "b0");
+    create_in(sim, OTHER, "lease-c", "c0");
+    create_in(sim, LEASES, "lease-d", "d0");
+    char path[256];
+    snprintf(path, sizeof(path), LEASES "?watch=1&resourceVersion=%llu&timeoutSeconds=1",
+             (unsigned long long)before);
+    th_watch *w = th_watch_start(sim, path, NULL, 10000);
+    assert_int_equal(th_watch_wait_lines(w, 99, EVENT_WAIT_MS), 1);
+    expect_event(w, 0, "ERROR", NULL, NULL);
+    th_watch_end(w);
+    /* From just after it, the three kept ones are all there. */
+    snprintf(path, sizeof(path), LEASES "?watch=1&resourceVersion=%llu&timeoutSeconds=1",
+             (unsigned long long)after_a);
+    w = th_watch_start(sim, path, NULL, 10000);
+    assert_int_equal(th_watch_wait_lines(w, 99, EVENT_WAIT_MS), 2);
+    expect_event(w, 0, "ADDED", "lease-b", "b0");
+    expect_event(w, 1, "ADDED", "lease-d", "d0"); /* lease-c is in another namespace */
+    th_watch_end(w);
+    ksim_stop(sim);
+}
+
 static void test_a_namespace_watch_gets_bookmarks_with_the_latest_version(void **state)
 {
     (void)state;
@@ -346,6 +377,7 @@ int main(void)
             test_a_namespace_watch_without_version_starts_with_every_lease_in_name_order),
         cmocka_unit_test(test_a_namespace_watch_from_a_version_gets_every_change_after_it_in_order),
         cmocka_unit_test(test_a_namespace_watch_from_a_forgotten_version_gets_410_and_ends),
+        cmocka_unit_test(test_history_across_leases_is_capped_and_forgets_the_oldest_first),
         cmocka_unit_test(test_a_namespace_watch_gets_bookmarks_with_the_latest_version),
         cmocka_unit_test(test_a_field_selector_narrows_a_watch_to_one_lease_as_the_library_asks),
         cmocka_unit_test(test_a_watch_of_every_namespace_sees_every_lease),
