@@ -241,6 +241,7 @@ void bench_sim_counters_get(const bench_sim *s, bench_sim_counters *out)
     out->tls_handshakes = json_field(line, "tlsHandshakes");
     out->requests = json_field(line, "requests");
     out->watches = json_field(line, "watches");
+    out->watches_open = json_field(line, "watchesOpen");
 }
 
 static int free_port(void)

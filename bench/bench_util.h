@@ -45,11 +45,12 @@ typedef struct bench_sim {
 void bench_sim_start(bench_sim *s, const char *sim_binary, const char *const *extra);
 void bench_sim_stop(bench_sim *s);
 
-/* The simulator's control endpoint counters (cumulative since it started;
- * every control request counts itself in `requests`). Needs --token
+/* The simulator's control endpoint counters (cumulative since it started,
+ * but for watches_open; every control request counts itself in `requests`). Needs --token
  * bench-token:bench-admin among the extra args. -1 fields on failure. */
 typedef struct bench_sim_counters {
     long connections, tls_handshakes, requests, watches;
+    long watches_open; /* open now, not cumulative (-1 from a simulator without it) */
 } bench_sim_counters;
 void bench_sim_counters_get(const bench_sim *s, bench_sim_counters *out);
 

@@ -2,7 +2,8 @@
  *   POST   /_ksim/faults        body: one fault as JSON -> 201 {"id":N}
  *   DELETE /_ksim/faults        removes every fault
  *   DELETE /_ksim/faults/ID     removes one fault (404 if unknown)
- *   GET    /_ksim/counters      connections, TLS handshakes, requests, watches, rv
+ *   GET    /_ksim/counters      connections, TLS handshakes, requests, watches started
+ *                                and open, rv
  *   GET    /_ksim/history?from=N  accepted writes as JSON lines
  * Callers must be authenticated and authorized; these requests are never
  * faulted. */
@@ -68,15 +69,16 @@ void ksim__control_request(request *rq, reply *r)
     } else if (strcmp(p, "counters") == 0 && strcmp(m, "GET") == 0) {
         ksim_counters c;
         ksim_get_counters(sim, &c);
-        char *s = malloc(256);
+        char *s = malloc(320);
         if (s == NULL) {
             ksim__reply_oom(r);
             return;
         }
-        snprintf(s, 256,
+        snprintf(s, 320,
                  "{\"connections\":%" PRIu64 ",\"tlsHandshakes\":%" PRIu64 ",\"requests\":%" PRIu64
-                 ",\"watches\":%" PRIu64 ",\"resourceVersion\":\"%" PRIu64 "\"}\n",
-                 c.connections, c.tls_handshakes, c.requests, c.watches,
+                 ",\"watches\":%" PRIu64 ",\"watchesOpen\":%" PRIu64
+                 ",\"resourceVersion\":\"%" PRIu64 "\"}\n",
+                 c.connections, c.tls_handshakes, c.requests, c.watches, c.watches_open,
                  ksim_resource_version(sim));
         ksim__reply_json(r, 200, s);
     } else if (strcmp(p, "history") == 0 && strcmp(m, "GET") == 0) {

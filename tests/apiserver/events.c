@@ -1,10 +1,17 @@
 /* Replay windows (the last `watch_history` events of each lease) and the
  * queues of open watches. Every function taking `sim` runs with sim->mu
- * held; a subscriber's queue is only touched under it once attached. */
+ * held; a subscriber's queue is only touched under it once attached.
+ *
+ * Both are found through hash tables (table.c), so a write costs the same at
+ * 10,000 leases and 1,000 watches as at one: the windows by lease, the open
+ * watches in lists by what they follow (ns/name, ns/"" for a namespace, ""/""
+ * for every namespace), and a write wakes only the streams it queued for. */
 #include "events.h"
 
+#include "core/clock.h"
 #include "sim.h"
 #include "status.h"
+#include "table.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,10 +25,18 @@ typedef struct qitem {
 struct ksim__subscriber {
     char ns[256];
     char name[256]; /* "" : every lease of the namespace */
+    char user[256]; /* who opened the watch, for ksim_watches_open_by() */
     qitem *head, *tail;
     bool end_when_drained; /* after the 410 ERROR event */
-    struct ksim__subscriber *next;
+    bool attached;
+    ksim__waiter waiter;                  /* the stream's thread waits here */
+    struct ksim__subscriber *prev, *next; /* in the list of what it follows */
 };
+
+/* The open watches that follow one key; a value of sim->subscribers. */
+typedef struct sub_list {
+    ksim__subscriber *head;
+} sub_list;
 
 /* Past watch events of one lease, for replay. */
 typedef struct ksim__event_log {
@@ -31,16 +46,32 @@ typedef struct ksim__event_log {
     char **lines;
     size_t n;
     uint64_t dropped_rv; /* rv of the newest event forgotten, 0 if none */
-    struct ksim__event_log *next;
 } event_log;
 
-ksim__subscriber *ksim__sub_new(const char *ns, const char *name)
+/* Every kept event in publish order, for the limit across leases. */
+typedef struct kept_ref {
+    event_log *g;
+    uint64_t rv;
+} kept_ref;
+
+typedef struct ksim__kept_events {
+    kept_ref *v; /* a ring of cap entries from head */
+    size_t cap, head, len;
+    size_t live; /* events kept in all windows */
+} kept_events;
+
+ksim__subscriber *ksim__sub_new(const char *ns, const char *name, const char *user)
 {
     ksim__subscriber *s = calloc(1, sizeof(*s));
-    if (s) {
-        snprintf(s->ns, sizeof(s->ns), "%s", ns);
-        snprintf(s->name, sizeof(s->name), "%s", name);
+    if (s == NULL)
+        return NULL;
+    if (klease__cond_init(&s->waiter.cond) != 0) {
+        free(s);
+        return NULL;
     }
+    snprintf(s->ns, sizeof(s->ns), "%s", ns);
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    snprintf(s->user, sizeof(s->user), "%s", user ? user : "");
     return s;
 }
 
@@ -54,12 +85,15 @@ void ksim__sub_free(ksim__subscriber *s)
         free(q->line);
         free(q);
     }
+    pthread_cond_destroy(&s->waiter.cond);
     free(s);
 }
 
 bool ksim__sub_matches(const ksim__subscriber *s, const char *ns, const char *name)
 {
-    return strcmp(s->ns, ns) == 0 && (s->name[0] == '\0' || strcmp(s->name, name) == 0);
+    /* ns "": a watch of every namespace (kubectl get leases -A --watch). */
+    return (s->ns[0] == '\0' || strcmp(s->ns, ns) == 0) &&
+           (s->name[0] == '\0' || strcmp(s->name, name) == 0);
 }
 
 int ksim__sub_push(ksim__subscriber *s, const char *line)
@@ -74,6 +108,7 @@ int ksim__sub_push(ksim__subscriber *s, const char *line)
     else
         s->head = q;
     s->tail = q;
+    pthread_cond_signal(&s->waiter.cond);
     return 0;
 }
 
@@ -95,55 +130,94 @@ bool ksim__sub_ended(const ksim__subscriber *s)
     return s->end_when_drained;
 }
 
-void ksim__events_attach(ksim *sim, ksim__subscriber *s)
+void ksim__sub_wait(ksim *sim, ksim__subscriber *s, int64_t until_mono_ns)
 {
-    s->next = sim->subscribers;
-    sim->subscribers = s;
+    const klease__clock *clk = klease__clock_system();
+    clk->timedwait(clk, &s->waiter.cond, &sim->mu, until_mono_ns);
+}
+
+int ksim__events_attach(ksim *sim, ksim__subscriber *s)
+{
+    sub_list *l = ksim__table_get(sim->subscribers, s->ns, s->name);
+    if (l == NULL) {
+        if ((l = calloc(1, sizeof(*l))) == NULL)
+            return -1;
+        if (ksim__table_put(&sim->subscribers, s->ns, s->name, l, NULL) != 0) {
+            free(l);
+            return -1;
+        }
+    }
+    s->prev = NULL;
+    s->next = l->head;
+    if (l->head)
+        l->head->prev = s;
+    l->head = s;
+    s->attached = true;
+    ksim__waiter_add(sim, &s->waiter);
+    sim->counters.watches_open++;
+    return 0;
 }
 
 void ksim__events_detach(ksim *sim, ksim__subscriber *s)
 {
-    for (ksim__subscriber **pp = &sim->subscribers; *pp; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            break;
-        }
+    if (s == NULL || !s->attached)
+        return;
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        sub_list *l = ksim__table_get(sim->subscribers, s->ns, s->name);
+        if (l)
+            l->head = s->next;
+        if (l && l->head == NULL)
+            free(ksim__table_remove(sim->subscribers, s->ns, s->name));
+    }
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    s->attached = false;
+    ksim__waiter_remove(sim, &s->waiter);
+    sim->counters.watches_open--;
 }
 
 static event_log *find_log(ksim *sim, const char *ns, const char *name, bool create)
 {
-    for (event_log *g = sim->logs; g; g = g->next)
-        if (strcmp(g->ns, ns) == 0 && strcmp(g->name, name) == 0)
-            return g;
-    if (!create)
-        return NULL;
-    event_log *g = calloc(1, sizeof(*g));
-    if (g == NULL || (g->ns = strdup(ns)) == NULL || (g->name = strdup(name)) == NULL) {
-        if (g)
+    event_log *g = ksim__table_get(sim->logs, ns, name);
+    if (g || !create)
+        return g;
+    g = calloc(1, sizeof(*g));
+    if (g == NULL || (g->ns = strdup(ns)) == NULL || (g->name = strdup(name)) == NULL ||
+        ksim__table_put(&sim->logs, ns, name, g, NULL) != 0) {
+        if (g) {
             free(g->ns);
+            free(g->name);
+        }
         free(g);
         return NULL;
     }
-    g->next = sim->logs;
-    sim->logs = g;
     return g;
 }
 
-/* Appends one event to a lease's window of `keep`, forgetting the oldest. */
-static int keep_event(event_log *g, size_t keep, uint64_t rv, const char *line)
+/* Forgets a lease's oldest kept event: a watch from before it now gets 410. */
+static void forget_oldest(ksim *sim, event_log *g)
+{
+    g->dropped_rv = g->rvs[0];
+    free(g->lines[0]);
+    memmove(g->rvs, g->rvs + 1, (g->n - 1) * sizeof(*g->rvs));
+    memmove(g->lines, g->lines + 1, (g->n - 1) * sizeof(*g->lines));
+    g->n--;
+    sim->kept->live--;
+}
+
+/* Appends one event to a lease's window of `keep`, forgetting the oldest.
+ * 1 when it was kept, 0 when not (keep 0), -1 on OOM. */
+static int keep_event(ksim *sim, event_log *g, size_t keep, uint64_t rv, const char *line)
 {
     if (keep == 0) {
         g->dropped_rv = rv;
         return 0;
     }
-    if (g->n == keep) {
-        /* Forget the oldest: a watch from before it now gets 410. */
-        g->dropped_rv = g->rvs[0];
-        free(g->lines[0]);
-        memmove(g->rvs, g->rvs + 1, (g->n - 1) * sizeof(*g->rvs));
-        memmove(g->lines, g->lines + 1, (g->n - 1) * sizeof(*g->lines));
-        g->n--;
-    }
+    if (g->n == keep)
+        forget_oldest(sim, g);
     uint64_t *rvs = realloc(g->rvs, (g->n + 1) * sizeof(*rvs));
     if (rvs)
         g->rvs = rvs;
@@ -159,19 +233,75 @@ static int keep_event(event_log *g, size_t keep, uint64_t rv, const char *line)
     g->rvs[g->n] = rv;
     g->lines[g->n] = copy;
     g->n++;
+    sim->kept->live++;
+    return 1;
+}
+
+/* Appends (g, rv) to the publish-order ring, growing it. -1 on OOM. */
+static int ring_push(kept_events *k, event_log *g, uint64_t rv)
+{
+    if (k->len == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 1024;
+        kept_ref *v = malloc(cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        for (size_t i = 0; i < k->len; i++)
+            v[i] = k->v[(k->head + i) % k->cap];
+        free(k->v);
+        k->v = v;
+        k->cap = cap;
+        k->head = 0;
+    }
+    k->v[(k->head + k->len) % k->cap] = (kept_ref){g, rv};
+    k->len++;
     return 0;
+}
+
+/* Keeps at most `total` events across all leases, the oldest going first.
+ * The ring's front is either the oldest kept event of all (it is then its
+ * lease's oldest too) or one its lease's window already forgot (skipped).
+ * Forgotten ones in the middle wait for the front, so the ring is also held
+ * to 2 x total entries, at the cost of forgetting a little early. */
+static void enforce_total(ksim *sim, size_t total)
+{
+    kept_events *k = sim->kept;
+    while (k->len > 0) {
+        kept_ref f = k->v[k->head];
+        bool live = f.g->n > 0 && f.g->rvs[0] == f.rv;
+        if (live && k->live <= total && k->len <= 2 * total)
+            break;
+        if (live)
+            forget_oldest(sim, f.g);
+        k->head = (k->head + 1) % k->cap;
+        k->len--;
+    }
 }
 
 int ksim__events_publish(ksim *sim, const char *ns, const char *name, uint64_t rv, const char *line)
 {
     int rc = 0;
+    if (sim->kept == NULL && (sim->kept = calloc(1, sizeof(*sim->kept))) == NULL)
+        return -1;
     event_log *g = find_log(sim, ns, name, true);
     size_t keep = sim->o.watch_history > 0 ? (size_t)sim->o.watch_history : 0;
-    if (g == NULL || keep_event(g, keep, rv, line) != 0)
+    int kept = g ? keep_event(sim, g, keep, rv, line) : -1;
+    if (kept < 0)
         rc = -1;
-    for (ksim__subscriber *s = sim->subscribers; s; s = s->next)
-        if (!s->end_when_drained && ksim__sub_matches(s, ns, name) && ksim__sub_push(s, line) != 0)
+    if (kept > 0 && sim->o.watch_history_total > 0) {
+        /* Untracked on OOM: that event is then only forgotten by its own window. */
+        if (ring_push(sim->kept, g, rv) != 0)
             rc = -1;
+        enforce_total(sim, (size_t)sim->o.watch_history_total);
+    }
+    /* The watches of this lease, of its namespace, of every namespace, and of
+     * this name in every namespace. */
+    const char *keys[4][2] = {{ns, name}, {ns, ""}, {"", ""}, {"", name}};
+    for (size_t k = 0; k < 4; k++) {
+        sub_list *l = ksim__table_get(sim->subscribers, keys[k][0], keys[k][1]);
+        for (ksim__subscriber *s = l ? l->head : NULL; s; s = s->next)
+            if (!s->end_when_drained && ksim__sub_push(s, line) != 0)
+                rc = -1;
+    }
     return rc;
 }
 
@@ -206,58 +336,130 @@ static int push_expired(ksim__subscriber *s, uint64_t from, uint64_t oldest)
     return rc;
 }
 
+/* What a replay gathers over the windows a subscriber follows. */
+typedef struct replay_scan {
+    const ksim__subscriber *s;
+    uint64_t from;
+    bool expired;
+    uint64_t oldest;
+    uint64_t now_rv;
+    size_t total; /* events kept in the windows followed */
+    replay_item *items;
+    size_t k;
+} replay_scan;
+
+static void scan_expiry(void *value, void *arg)
+{
+    const event_log *g = value;
+    replay_scan *r = arg;
+    if (!ksim__sub_matches(r->s, g->ns, g->name))
+        return;
+    if (g->dropped_rv > r->from && !r->expired) {
+        r->expired = true;
+        r->oldest = g->n ? g->rvs[0] : r->now_rv;
+    }
+    r->total += g->n;
+}
+
+static void scan_items(void *value, void *arg)
+{
+    const event_log *g = value;
+    replay_scan *r = arg;
+    if (ksim__sub_matches(r->s, g->ns, g->name))
+        for (size_t i = 0; i < g->n; i++)
+            if (g->rvs[i] > r->from)
+                r->items[r->k++] = (replay_item){g->rvs[i], g->lines[i]};
+}
+
+/* Calls fn on the windows `s` may follow: one by name, else a namespace's. */
+static void scan(ksim *sim, const ksim__subscriber *s, void (*fn)(void *, void *), replay_scan *r)
+{
+    if (s->name[0] != '\0' && s->ns[0] != '\0') {
+        event_log *g = ksim__table_get(sim->logs, s->ns, s->name);
+        if (g)
+            fn(g, r);
+        return;
+    }
+    ksim__table_each(sim->logs, s->ns, fn, r);
+}
+
 int ksim__events_replay(ksim *sim, ksim__subscriber *s, uint64_t from)
 {
-    uint64_t oldest = 0;
-    bool expired = from < sim->floor_rv;
-    if (expired)
-        oldest = sim->floor_rv;
-    size_t total = 0;
-    for (event_log *g = sim->logs; g; g = g->next) {
-        if (!ksim__sub_matches(s, g->ns, g->name))
-            continue;
-        if (g->dropped_rv > from && !expired) {
-            expired = true;
-            oldest = g->n ? g->rvs[0] : sim->rv;
-        }
-        total += g->n;
+    replay_scan r = {.s = s, .from = from, .now_rv = sim->rv};
+    if (from < sim->floor_rv) {
+        r.expired = true;
+        r.oldest = sim->floor_rv;
     }
-    if (expired)
-        return push_expired(s, from, oldest);
-    replay_item *items = total ? calloc(total, sizeof(*items)) : NULL;
-    if (total && items == NULL)
+    scan(sim, s, scan_expiry, &r);
+    if (r.expired)
+        return push_expired(s, from, r.oldest);
+    if (r.total == 0)
+        return 0;
+    if ((r.items = calloc(r.total, sizeof(*r.items))) == NULL)
         return -1;
-    size_t k = 0;
-    for (event_log *g = sim->logs; g; g = g->next)
-        if (ksim__sub_matches(s, g->ns, g->name))
-            for (size_t i = 0; i < g->n; i++)
-                if (g->rvs[i] > from)
-                    items[k++] = (replay_item){g->rvs[i], g->lines[i]};
-    if (k > 1) /* qsort's array must not be NULL, even when empty */
-        qsort(items, k, sizeof(*items), cmp_rv);
+    scan(sim, s, scan_items, &r);
+    if (r.k > 1)
+        qsort(r.items, r.k, sizeof(*r.items), cmp_rv);
     int rc = 0;
-    for (size_t i = 0; i < k && rc == 0; i++)
-        rc = ksim__sub_push(s, items[i].line);
-    free(items);
+    for (size_t i = 0; i < r.k && rc == 0; i++)
+        rc = ksim__sub_push(s, r.items[i].line);
+    free(r.items);
     return rc;
+}
+
+typedef struct count_by {
+    const char *user;
+    uint64_t n;
+} count_by;
+
+static void count_user(void *value, void *arg)
+{
+    const sub_list *l = value;
+    count_by *c = arg;
+    for (const ksim__subscriber *s = l->head; s; s = s->next)
+        c->n += strcmp(s->user, c->user) == 0;
+}
+
+uint64_t ksim_watches_open_by(ksim *sim, const char *user)
+{
+    count_by c = {.user = user ? user : ""};
+    pthread_mutex_lock(&sim->mu);
+    ksim__table_each(sim->subscribers, "", count_user, &c);
+    pthread_mutex_unlock(&sim->mu);
+    return c.n;
+}
+
+static void free_list(void *value)
+{
+    sub_list *l = value;
+    while (l->head) {
+        ksim__subscriber *s = l->head;
+        l->head = s->next;
+        ksim__sub_free(s);
+    }
+    free(l);
+}
+
+static void free_log(void *value)
+{
+    event_log *g = value;
+    for (size_t i = 0; i < g->n; i++)
+        free(g->lines[i]);
+    free(g->lines);
+    free(g->rvs);
+    free(g->ns);
+    free(g->name);
+    free(g);
 }
 
 void ksim__events_free_all(ksim *sim)
 {
-    while (sim->subscribers) {
-        ksim__subscriber *s = sim->subscribers;
-        sim->subscribers = s->next;
-        ksim__sub_free(s);
-    }
-    while (sim->logs) {
-        event_log *g = sim->logs;
-        sim->logs = g->next;
-        for (size_t i = 0; i < g->n; i++)
-            free(g->lines[i]);
-        free(g->lines);
-        free(g->rvs);
-        free(g->ns);
-        free(g->name);
-        free(g);
-    }
+    ksim__table_free(sim->subscribers, free_list);
+    sim->subscribers = NULL;
+    ksim__table_free(sim->logs, free_log);
+    sim->logs = NULL;
+    if (sim->kept)
+        free(sim->kept->v);
+    free(sim->kept);
+    sim->kept = NULL;
 }

@@ -79,7 +79,7 @@ int ksim_add_fault(ksim *sim, const ksim_fault *f, uint64_t *id)
     *pp = r;
     if (id)
         *id = r->id;
-    pthread_cond_broadcast(&sim->cond);
+    ksim__wake_all(sim);
     pthread_mutex_unlock(&sim->mu);
     return 0;
 }
@@ -103,7 +103,7 @@ bool ksim_remove_fault(ksim *sim, uint64_t id)
             found = true;
             break;
         }
-    pthread_cond_broadcast(&sim->cond); /* a lifted partition lets watches talk again */
+    ksim__wake_all(sim); /* a lifted partition lets watches talk again */
     pthread_mutex_unlock(&sim->mu);
     return found;
 }
@@ -116,7 +116,7 @@ void ksim_clear_faults(ksim *sim)
         sim->faults = r->next;
         free_rule(r);
     }
-    pthread_cond_broadcast(&sim->cond);
+    ksim__wake_all(sim);
     pthread_mutex_unlock(&sim->mu);
 }
 

@@ -50,6 +50,11 @@ typedef struct ksim_options {
      * that every user may use, as a namespaced RBAC Role would grant them;
      * other verbs get the API server's 403. NULL (default): all verbs. */
     const char *rbac_verbs;
+    /* Events kept for watch replay across all leases, the oldest forgotten
+     * first (as the server's watch cache has a capacity): bounds memory at
+     * 10,000 leases, where 100 per lease would be about 700 MiB. <= 0: only
+     * the per-lease limit. Default 100000. */
+    int watch_history_total;
 } ksim_options;
 
 #define KSIM_OPTIONS_VERSION 1
@@ -58,7 +63,7 @@ typedef struct ksim_options {
         .version = KSIM_OPTIONS_VERSION, .tls = true, .bind_address = "127.0.0.1", .port = 0,      \
         .workdir = NULL, .bookmark_interval_ms = 60000, .watch_history = 100,                      \
         .allow_anonymous = false, .seed = 0, .control_endpoint = false, .history_path = NULL,      \
-        .state_path = NULL, .verbose = false, .rbac_verbs = NULL                                   \
+        .state_path = NULL, .verbose = false, .rbac_verbs = NULL, .watch_history_total = 100000    \
     }
 
 /* Starts a simulator (o may be NULL for the defaults) and fills `*out`. On
@@ -187,10 +192,16 @@ typedef struct ksim_counters {
     uint64_t connections;    /* TCP connections accepted */
     uint64_t tls_handshakes; /* connections on which TLS completed (plain HTTP: none) */
     uint64_t requests;       /* HTTP requests received, faulted ones included */
-    uint64_t watches;        /* watch streams opened */
+    uint64_t watches;        /* watch streams opened (cumulative) */
+    uint64_t watches_open;   /* watch streams open now: ended, timed out or abandoned ones
+                                leave it (an abandoned one within 100 ms, when its thread
+                                sees the hang-up) */
 } ksim_counters;
 
 void ksim_get_counters(ksim *sim, ksim_counters *out);
+/* The watch streams open now that `user` (token user or certificate CN, as
+ * faults match it) opened: what one client of many holds. */
+uint64_t ksim_watches_open_by(ksim *sim, const char *user);
 /* The current global resourceVersion. */
 uint64_t ksim_resource_version(ksim *sim);
 /* The lease as the API would return it, or NULL (missing or out of memory). */

@@ -48,7 +48,6 @@ typedef struct lease {
     lease_spec spec;
     managed_entry *mf;
     size_t n_mf;
-    struct lease *next;
 } lease;
 
 /* Bits of the fields set in `s`. */

@@ -24,6 +24,7 @@ static const char usage[] =
     "  --state FILE             load leases at start, save them at exit\n"
     "  --bookmark-interval-ms N watch BOOKMARK period (default 60000)\n"
     "  --watch-history N        events kept per lease for watch replay (default 100)\n"
+    "  --watch-history-total N  events kept in all, oldest first (default 100000; 0: no limit)\n"
     "  --seed N                 seed of fault probabilities\n"
     "  --fault JSON             add a fault at start (repeatable; see README.md)\n"
     "  --rbac-verbs LIST        allow only these Lease verbs (e.g. get,watch,patch), as a Role\n"
@@ -75,6 +76,8 @@ static bool take_value(cli *c, const char *a, const char *next)
         c->o.bookmark_interval_ms = v;
     else if (strcmp(a, "--watch-history") == 0 && parse_num(next, 0, 1000000, &v))
         c->o.watch_history = (int)v;
+    else if (strcmp(a, "--watch-history-total") == 0 && parse_num(next, 0, INT_MAX, &v))
+        c->o.watch_history_total = (int)v;
     else if (strcmp(a, "--seed") == 0 && parse_num(next, 0, LLONG_MAX, &v))
         c->o.seed = (uint64_t)v;
     else if (strcmp(a, "--rbac-verbs") == 0 && next)

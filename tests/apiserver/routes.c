@@ -83,6 +83,7 @@ static void handle_get(request *rq, reply *r, const char *ns, const char *name)
 static void handle_list(request *rq, reply *r, const char *ns)
 {
     char want[256], bad[300], rvbuf[24];
+    void **all = NULL;
     if (!ksim__parse_field_selector(ksim__query(rq, "fieldSelector"), want, sizeof(want), bad,
                                     sizeof(bad))) {
         ksim__reply_bad_request(r, bad);
@@ -106,14 +107,30 @@ static void handle_list(request *rq, reply *r, const char *ns)
         !cJSON_AddStringToObject(meta, "resourceVersion", rvbuf) ||
         (items = cJSON_AddArrayToObject(o, "items")) == NULL)
         goto oom;
-    for (lease *l = rq->sim->leases; l; l = l->next) {
-        if ((ns[0] && strcmp(l->ns, ns) != 0) || (want[0] && strcmp(l->name, want) != 0))
-            continue;
-        cJSON *item = ksim__lease_to_json(l, true);
-        if (item == NULL)
+    if (want[0] && ns[0]) {
+        /* One lease by name: no need to sort the namespace. */
+        lease *l = ksim__store_find(rq->sim, ns, want);
+        cJSON *item = l ? ksim__lease_to_json(l, true) : NULL;
+        if (l && item == NULL)
             goto oom;
-        cJSON_AddItemToArray(items, item);
+        if (item)
+            cJSON_AddItemToArray(items, item);
+    } else {
+        long n = ksim__store_sorted(rq->sim, ns, &all);
+        if (n < 0)
+            goto oom;
+        for (long i = 0; i < n; i++) {
+            lease *l = all[i];
+            if (want[0] && strcmp(l->name, want) != 0)
+                continue;
+            cJSON *item = ksim__lease_to_json(l, true);
+            if (item == NULL)
+                goto oom;
+            cJSON_AddItemToArray(items, item);
+        }
     }
+    free(all);
+    all = NULL;
     char *s = ksim__json_line(o);
     cJSON_Delete(o);
     o = NULL;
@@ -122,6 +139,7 @@ static void handle_list(request *rq, reply *r, const char *ns)
     ksim__reply_json(r, 200, s);
     return;
 oom:
+    free(all);
     cJSON_Delete(o);
     ksim__reply_oom(r);
 }
@@ -331,8 +349,9 @@ void ksim__route_request(request *rq, reply *r)
         verb = "patch";
     else if (strcmp(m, "DELETE") == 0 && has_name)
         verb = "delete";
-    if (ns[0] == '\0' && (verb == NULL || strcmp(verb, "list") != 0))
-        verb = NULL; /* only a list spans namespaces here */
+    if (ns[0] == '\0' &&
+        (verb == NULL || (strcmp(verb, "list") != 0 && strcmp(verb, "watch") != 0)))
+        verb = NULL; /* only a list or a watch spans namespaces */
     if (verb == NULL) {
         ksim__reply_status(r, 405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource",

@@ -449,7 +449,7 @@ void ksim_stop(ksim *sim)
         return;
     pthread_mutex_lock(&sim->mu);
     sim->stopping = true;
-    pthread_cond_broadcast(&sim->cond);
+    ksim__wake_all(sim);
     pthread_mutex_unlock(&sim->mu);
     /* Joins every connection thread; watches and hung requests see
      * `stopping` within a slice and return. */

@@ -1,6 +1,7 @@
 /* The shared state's plain accessors (the public getters) and the waits that
- * latency faults, hung requests and watches need. Waits sleep on sim->cond
- * so ksim_stop() cuts them short. */
+ * latency faults, hung requests and watches need. Sleeps and hangs wait on
+ * sim->cond, watches on their own waiter; ksim__wake_all() (at stop) cuts
+ * every one of them short. */
 #include "sim.h"
 
 #include "core/clock.h"
@@ -52,6 +53,33 @@ uint64_t ksim_resource_version(ksim *sim)
     uint64_t rv = sim->rv;
     pthread_mutex_unlock(&sim->mu);
     return rv;
+}
+
+void ksim__wake_all(ksim *sim)
+{
+    pthread_cond_broadcast(&sim->cond);
+    for (ksim__waiter *w = sim->waiters; w; w = w->next)
+        pthread_cond_signal(&w->cond);
+}
+
+void ksim__waiter_add(ksim *sim, ksim__waiter *w)
+{
+    w->prev = NULL;
+    w->next = sim->waiters;
+    if (sim->waiters)
+        sim->waiters->prev = w;
+    sim->waiters = w;
+}
+
+void ksim__waiter_remove(ksim *sim, ksim__waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (sim->waiters == w)
+        sim->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
 }
 
 void ksim__sleep_ms(ksim *sim, int64_t ms)

@@ -6,6 +6,7 @@
 #include "sim.h"
 #include "status.h"
 #include "store.h"
+#include "table.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -43,7 +44,11 @@ int ksim_save_state(ksim *sim, const char *path)
     pthread_mutex_lock(&sim->mu);
     snprintf(rv, sizeof(rv), "%" PRIu64, sim->rv);
     bool ok = arr && cJSON_AddStringToObject(o, "resourceVersion", rv);
-    for (lease *l = sim->leases; ok && l; l = l->next) {
+    void **all = NULL;
+    long count = ksim__store_sorted(sim, "", &all);
+    ok = ok && count >= 0;
+    for (long i = 0; ok && i < count; i++) {
+        lease *l = all[i];
         cJSON *item = ksim__lease_to_json(l, false), *side = sidecar(l);
         ok = item && side;
         if (ok) {
@@ -55,6 +60,7 @@ int ksim_save_state(ksim *sim, const char *path)
         }
     }
     pthread_mutex_unlock(&sim->mu);
+    free(all);
     if (!ok || (text = ksim__json_line(o)) == NULL)
         goto out;
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -163,17 +169,17 @@ int ksim__state_load(ksim *sim, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a ksim state file", path);
         goto out;
     }
-    lease **tail = &sim->leases;
     const cJSON *item;
     cJSON_ArrayForEach(item, arr)
     {
         lease *l = load_one(item);
-        if (l == NULL) {
+        void *dup = NULL;
+        if (l == NULL || ksim__table_put(&sim->leases, l->ns, l->name, l, &dup) != 0) {
+            ksim__lease_free(l);
             snprintf(err, errlen, "%s: a lease cannot be read", path);
             goto out;
         }
-        *tail = l; /* saved in store order, so still sorted */
-        tail = &l->next;
+        ksim__lease_free(dup); /* a file written by hand may repeat a lease: the last wins */
         if (l->rv > v)
             v = l->rv;
     }

@@ -1,4 +1,4 @@
-/* The lease store: leases sorted by namespace and name, the global
+/* The lease store: a hash table of leases by namespace and name, the global
  * resourceVersion, and the fan-out of every accepted write to watch events
  * and to the history. Every function here runs with sim->mu held, except
  * ksim_get_lease_json(), which takes it. */
@@ -9,6 +9,7 @@
 #include "history.h"
 #include "sim.h"
 #include "status.h"
+#include "table.h"
 
 #include <errno.h>
 #include <openssl/rand.h>
@@ -58,16 +59,12 @@ bool ksim__parse_rv(const char *s, uint64_t *out)
 
 lease *ksim__store_find(ksim *sim, const char *ns, const char *name)
 {
-    for (lease *l = sim->leases; l; l = l->next)
-        if (strcmp(l->ns, ns) == 0 && strcmp(l->name, name) == 0)
-            return l;
-    return NULL;
+    return ksim__table_get(sim->leases, ns, name);
 }
 
-static int compare(const lease *a, const char *ns, const char *name)
+long ksim__store_sorted(ksim *sim, const char *ns, void ***out)
 {
-    int c = strcmp(a->ns, ns);
-    return c ? c : strcmp(a->name, name);
+    return ksim__table_sorted(sim->leases, ns, out);
 }
 
 static char *event_line(const char *type, const lease *l)
@@ -115,29 +112,20 @@ int ksim__store_commit(ksim *sim, lease *next, ksim_op op, const writer *who, bo
 {
     next->rv = sim->rv + 1;
     char *line = event_line(created ? "ADDED" : "MODIFIED", next);
-    if (line == NULL) {
+    void *old = NULL;
+    if (line == NULL || ksim__table_put(&sim->leases, next->ns, next->name, next, &old) != 0) {
+        free(line);
         ksim__lease_free(next);
         return -1;
     }
+    ksim__lease_free(old);
     sim->rv++;
-    lease **pp = &sim->leases;
-    while (*pp && compare(*pp, next->ns, next->name) < 0)
-        pp = &(*pp)->next;
-    if (*pp && compare(*pp, next->ns, next->name) == 0) {
-        lease *old = *pp;
-        next->next = old->next;
-        ksim__lease_free(old);
-    } else {
-        next->next = *pp;
-    }
-    *pp = next;
     /* The write is applied; failing to tell watchers or the history about it
      * would make them lie, so report OOM but keep the write. */
     int rc = ksim__events_publish(sim, next->ns, next->name, next->rv, line);
     free(line);
     if (record(sim, next, op, who, false) != 0)
         rc = -1;
-    pthread_cond_broadcast(&sim->cond);
     return rc;
 }
 
@@ -151,27 +139,24 @@ int ksim__store_delete(ksim *sim, lease *l, const writer *who)
         return -1;
     }
     sim->rv++;
-    for (lease **pp = &sim->leases; *pp; pp = &(*pp)->next)
-        if (*pp == l) {
-            *pp = l->next;
-            break;
-        }
+    ksim__table_remove(sim->leases, l->ns, l->name);
     int rc = ksim__events_publish(sim, l->ns, l->name, l->rv, line);
     free(line);
     if (record(sim, l, KSIM_OP_DELETE, who, true) != 0)
         rc = -1;
     ksim__lease_free(l);
-    pthread_cond_broadcast(&sim->cond);
     return rc;
+}
+
+static void free_lease(void *l)
+{
+    ksim__lease_free(l);
 }
 
 void ksim__store_free_all(ksim *sim)
 {
-    while (sim->leases) {
-        lease *l = sim->leases;
-        sim->leases = l->next;
-        ksim__lease_free(l);
-    }
+    ksim__table_free(sim->leases, free_lease);
+    sim->leases = NULL;
 }
 
 char *ksim_get_lease_json(ksim *sim, const char *ns, const char *name)

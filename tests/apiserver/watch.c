@@ -38,27 +38,39 @@ static void watch_free(struct watch *w)
     free(w);
 }
 
-/* Queues a synthetic ADDED event for each current lease. With mu held. */
-static int initial_state(ksim *sim, ksim__subscriber *sub)
+/* Queues a synthetic ADDED event for one lease. With mu held. */
+static int added(ksim__subscriber *sub, const lease *l)
 {
-    for (lease *l = sim->leases; l; l = l->next) {
-        if (!ksim__sub_matches(sub, l->ns, l->name))
-            continue;
-        cJSON *o = cJSON_CreateObject(), *obj = ksim__lease_to_json(l, false);
-        char *line = NULL;
-        if (o && obj && cJSON_AddStringToObject(o, "type", "ADDED")) {
-            cJSON_AddItemToObject(o, "object", obj);
-            obj = NULL;
-            line = ksim__json_line(o);
-        }
-        cJSON_Delete(obj);
-        cJSON_Delete(o);
-        int rc = line ? ksim__sub_push(sub, line) : -1;
-        free(line);
-        if (rc != 0)
-            return -1;
+    cJSON *o = cJSON_CreateObject(), *obj = ksim__lease_to_json(l, false);
+    char *line = NULL;
+    if (o && obj && cJSON_AddStringToObject(o, "type", "ADDED")) {
+        cJSON_AddItemToObject(o, "object", obj);
+        obj = NULL;
+        line = ksim__json_line(o);
     }
-    return 0;
+    cJSON_Delete(obj);
+    cJSON_Delete(o);
+    int rc = line ? ksim__sub_push(sub, line) : -1;
+    free(line);
+    return rc;
+}
+
+/* Queues a synthetic ADDED event for each current lease the watch follows,
+ * in the order of a list (by name within a namespace). With mu held. */
+static int initial_state(ksim *sim, ksim__subscriber *sub, const char *ns, const char *name)
+{
+    if (ns[0] && name[0]) {
+        lease *l = ksim__store_find(sim, ns, name);
+        return l ? added(sub, l) : 0;
+    }
+    void **all = NULL;
+    long n = ksim__store_sorted(sim, ns, &all);
+    int rc = n < 0 ? -1 : 0;
+    for (long i = 0; i < n && rc == 0; i++)
+        if (ksim__sub_matches(sub, ((lease *)all[i])->ns, ((lease *)all[i])->name))
+            rc = added(sub, all[i]);
+    free(all);
+    return rc;
 }
 
 /* The query of a watch request. */
@@ -131,7 +143,7 @@ void ksim__handle_watch(request *rq, reply *r, const char *ns)
         watch_free(w);
         return;
     }
-    if ((w->sub = ksim__sub_new(ns, q.name)) == NULL) {
+    if ((w->sub = ksim__sub_new(ns, q.name, rq->id.user)) == NULL) {
         watch_free(w);
         ksim__reply_oom(r);
         return;
@@ -140,9 +152,10 @@ void ksim__handle_watch(request *rq, reply *r, const char *ns)
 
     pthread_mutex_lock(&sim->mu);
     sim->counters.watches++;
-    int rc = q.synthetic ? initial_state(sim, w->sub) : ksim__events_replay(sim, w->sub, q.from);
+    int rc = q.synthetic ? initial_state(sim, w->sub, ns, q.name)
+                         : ksim__events_replay(sim, w->sub, q.from);
     if (rc == 0)
-        ksim__events_attach(sim, w->sub);
+        rc = ksim__events_attach(sim, w->sub);
     pthread_mutex_unlock(&sim->mu);
     if (rc != 0) {
         watch_free(w);
@@ -210,7 +223,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
                 until = w->next_bookmark_ns;
             if (w->bookmarks && !w->final_bookmark_sent && w->final_bookmark_ns < until)
                 until = w->final_bookmark_ns;
-            clk->timedwait(clk, &sim->cond, &sim->mu, until);
+            ksim__sub_wait(sim, w->sub, until);
         }
         pthread_mutex_unlock(&sim->mu);
         w->pending_len = strlen(w->pending);

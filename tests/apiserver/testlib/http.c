@@ -171,6 +171,26 @@ static size_t on_watch_data(char *p, size_t size, size_t n, void *ud)
     return b ? len : 0;
 }
 
+/* Called by libcurl at least once a second, also while the stream is idle:
+ * a non-zero return aborts the transfer and closes the connection. */
+static int on_watch_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+                             curl_off_t uln)
+{
+    th_watch *w = ud;
+    (void)dlt, (void)dln, (void)ult, (void)uln;
+    pthread_mutex_lock(&w->mu);
+    bool abandon = w->abandon;
+    pthread_mutex_unlock(&w->mu);
+    return abandon ? 1 : 0;
+}
+
+void th_watch_abandon(th_watch *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->abandon = true;
+    pthread_mutex_unlock(&w->mu);
+}
+
 static void *watch_main(void *arg)
 {
     th_watch *w = arg;
@@ -183,6 +203,9 @@ static void *watch_main(void *arg)
             setup(c, w->sim, w->path, w->token, NULL, NULL, w->timeout_ms, url, sizeof(url), NULL);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_watch_data);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         rc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         curl_slist_free_all(h);

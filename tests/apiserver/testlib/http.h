@@ -55,6 +55,7 @@ typedef struct th_watch {
     char *buf;
     size_t len;
     bool done;
+    bool abandon; /* th_watch_abandon() */
     CURLcode rc;
     long code;
 } th_watch;
@@ -67,6 +68,9 @@ int th_watch_wait_lines(th_watch *w, int n, long timeout_ms);
 cJSON *th_watch_event(th_watch *w, int i);
 /* Milliseconds on the monotonic clock, for generous elapsed-time bounds. */
 long long th_now_ms(void);
+/* Makes the reader give up: it closes the connection without reading the
+ * stream to its end (within about a second: libcurl's progress callback). */
+void th_watch_abandon(th_watch *w);
 /* Joins the reader and frees everything. */
 void th_watch_end(th_watch *w);
 
