@@ -313,9 +313,9 @@ static void on_change_slow(void *user, const klease_claim *claim, bool leading,
  * promised.
  * Can it fail? On today's code (one thread per elector, which cannot renew
  * while its own callback runs) A stops renewing: its is_leader() turns false
- * 2 s into the sleep and the test fails on A; B passes. With
- * block_ms raised past the lease on B as well (tried once by hand: giving B
- * the same blocking callback) B's check fails the same way. */
+ * 2 s into the sleep and the test fails on A, while B passes (checked with
+ * the A assertions disabled). Giving B the same blocking callback (tried
+ * once by hand) fails the B check the same way. */
 static void test_a_slow_callback_does_not_delay_another_lease_renewal(void **state)
 {
     fleet *f = *state;
@@ -385,8 +385,9 @@ static void test_a_slow_callback_does_not_delay_another_lease_renewal(void **sta
  * the client's threads (the simulator's excluded) grow by at most 3 after
  * all 200 are spawned (an engine thread, a callback thread, one spare).
  * Can it fail? On today's code (one thread per elector) the thread check
- * fails: about 200 more threads. Skipping the renewal of one lease would
- * trip both the sampling and the server-side gap check. */
+ * fails: 200 more threads. Everything before it passes there (checked with
+ * the thread check disabled); a lease left unrenewed would trip both the
+ * sampling and the server-side gap check. */
 static void test_two_hundred_electors_on_one_client_renew_every_cycle_with_few_threads(void **state)
 {
     fleet *f = *state;
@@ -436,9 +437,10 @@ static void test_two_hundred_electors_on_one_client_renew_every_cycle_with_few_t
  * the first client's threads are back to at most what it had before the
  * spawn plus 3 (an engine that stays with its client), and after both clients
  * are freed, exactly what the process had before them.
- * Can it fail? Leaving one elector unclosed (tried by hand) fails the thread
- * and the unheld-lease checks; a close that does not vacate fails the vacate
- * check and, with 4 s leases, the 3 s takeover bound most of the time. */
+ * Can it fail? Leaving one elector unclosed (tried once by hand) fails the
+ * unheld-lease check, and its thread (today) or its registration would fail
+ * the thread checks after it. A close that did not vacate would fail the
+ * vacate count of that lease. Passes on today's code. */
 static void
 test_closing_one_of_two_hundred_hands_over_only_that_lease_and_closing_all_is_clean(void **state)
 {
@@ -574,10 +576,11 @@ static void on_change_inside(void *user, const klease_claim *claim, bool leading
  * elector of the same client answer at once and correctly. A deadlock would
  * show as the callback never finishing within 10 s.
  * Leases of 3 s, grace 2 s: a renewal every 1 to 2 s.
- * Can it fail? A close that went ahead from the callback would deadlock or
- * stop the elector: the 10 s bound, then the leading and renewal checks
- * fail; making the callback skip one of the reads (tried by hand) fails its
- * assertion. */
+ * Can it fail? A close that went ahead from the callback would deadlock (the
+ * 10 s bound) or stop A (then the leading, status and vacate checks fail);
+ * a read that took a lock held around the callback would deadlock. Passes
+ * on today's code, where the callback runs on the elector's own thread; with
+ * the engine it runs on the client's callback thread. */
 static void
 test_closing_an_elector_from_its_own_callback_is_refused_and_reads_do_not_deadlock(void **state)
 {
@@ -660,27 +663,32 @@ static int densest(const int64_t *v, int n, int64_t w)
  * automatic margin (500 ms): each renewal is due in [deadline - 1 s,
  * deadline - 500 ms], 1.0 to 1.5 s after the previous send. Five renewals of
  * each are recorded on the server.
+ *
  * Window: every gap between two successive writes of a lease lies in
- * [1000 - 20, 1500 + 250] ms. Below: renewTime is read right after the send
+ * [1000 - 50, 1500 + 250] ms. Below: renewTime is read right after the send
  * time that the deadline counts from, so the gap between two renewTimes is
- * the gap between the sends within microseconds; 20 ms covers a clock read
- * delayed by preemption. Above: 250 ms of scheduling slack on the shared
- * cores (still short of the 2 s at which the lease would run out).
- * Spread: the criterion is how many leases renew together, in the densest
- * 50 ms window of the fifth renewals. Without jitter each lease renews at a
- * fixed offset from its acquisition, so they stay as bunched as the
- * acquisitions were (one loop, one pool of connections: measured on today's
- * code, all 50 inside a few windows). With jitter anywhere in the 500 ms
- * window the fifth renewal of each lease is its acquisition plus five random
- * draws, spread over more than a second, so a 50 ms window holds a handful.
- * At most a quarter of them (12) in one window passes any jitter of a
- * useful size (even one drawn from only a fifth of the grace window), and
- * fails the bunching of today. A second check asks that the gaps between
- * renewals vary by at least 50 ms over all leases and cycles (today: about
- * 6 ms; any jitter or per-lease offset worth having spans most of the 500 ms
- * window), so a loaded machine that happens to stagger the acquisitions
- * cannot pass without jitter.
- * Can it fail? It fails on today's code (no jitter): see the report. */
+ * the gap between the sends within microseconds today; 50 ms covers an
+ * engine that reads the two clocks a little apart (a request waiting for a
+ * connection) and a clock read delayed by preemption. Above: 250 ms of
+ * scheduling slack on the shared cores (still short of the 2 s at which the
+ * lease would run out).
+ *
+ * Spread: the fifth renewals must be spread (max - min of their renewTimes)
+ * at least 100 ms wider than the acquisitions were. Without jitter each
+ * lease renews at a fixed offset from its acquisition, so the spread stays
+ * what the acquisitions made it (today: 24 ms then 27 ms, 43 then 45, 18
+ * then 21). With jitter the fifth renewal of each lease is its acquisition
+ * plus five random draws, so the spread grows like a random walk: drawing
+ * from the whole 500 ms window it grows by about 900 ms, and even drawing
+ * from only 100 ms of it, it grew by at least 136 ms in 3,000 simulated
+ * runs (a per-lease fixed offset grows by five times its range). The count
+ * of leases in the densest 50 ms window was considered and rejected: with
+ * full-window jitter it still reached 12 of 50 now and then, and with a
+ * 100 ms jitter more than 25, so a threshold that fails today's bunching
+ * (50 of 50) would be flaky for some valid engine. It is printed.
+ *
+ * Can it fail? It fails on today's code (no jitter): the spread grew by 2 to
+ * 3 ms in every run. The window checks before it pass there. */
 static void test_renewals_of_electors_spawned_together_spread_inside_the_grace_window(void **state)
 {
     fleet *f = *state;
@@ -715,7 +723,7 @@ static void test_renewals_of_electors_spawned_together_spread_inside_the_grace_w
             int64_t gap = s[i].renew[c] - s[i].renew[c - 1];
             gap_min = gap < gap_min ? gap : gap_min;
             gap_max = gap > gap_max ? gap : gap_max;
-            if (gap < (1000 - 20) * MS || gap > (1500 + 250) * MS)
+            if (gap < (1000 - 50) * MS || gap > (1500 + 250) * MS)
                 fail_msg("%s: renewal %d came %lld ms after the previous write, outside the "
                          "grace window (1000 to 1500 ms)",
                          f->name[i], c, (long long)(gap / MS));
@@ -732,13 +740,11 @@ static void test_renewals_of_electors_spawned_together_spread_inside_the_grace_w
                   (long long)(gap_min / MS), (long long)(gap_max / MS),
                   (long long)((first[SPREAD_N - 1] - first[0]) / MS), dense_first,
                   (long long)((fifth[SPREAD_N - 1] - fifth[0]) / MS), dense_fifth);
-    if (dense_fifth > SPREAD_N / 4)
-        fail_msg("%d of %d leases renewed within one 50 ms window in the fifth cycle: still "
-                 "bunched",
-                 dense_fifth, SPREAD_N);
-    if (gap_max - gap_min < 50 * MS)
-        fail_msg("every renewal came %lld to %lld ms after the previous write: no jitter",
-                 (long long)(gap_min / MS), (long long)(gap_max / MS));
+    int64_t grew = (fifth[SPREAD_N - 1] - fifth[0]) - (first[SPREAD_N - 1] - first[0]);
+    if (grew < 100 * MS)
+        fail_msg("renewals stay bunched: after five cycles they spread only %lld ms wider than the "
+                 "acquisitions (at least 100 ms expected from jitter)",
+                 (long long)(grew / MS));
 }
 
 int main(void)
