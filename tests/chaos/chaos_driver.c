@@ -345,9 +345,18 @@ static void add_background_faults(void)
         "{\"kind\":\"hang\",\"route\":\"non-watch\",\"probability\":0.01}",
         "{\"kind\":\"hang\",\"route\":\"watch\",\"probability\":0.05}",
     };
-    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-        if (add_fault(faults[i]) < 0)
-            die("the simulator refused fault %s", faults[i]);
+    /* A simulator just restarted may be slow to answer while every
+     * contender reconnects (1,000 electors in the many-lease scenario, more
+     * so under a sanitizer): try each a few times. A fault whose answer was
+     * lost after it was added is added twice, which only makes it likelier. */
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        int attempt = 0;
+        while (add_fault(faults[i]) < 0) {
+            if (++attempt == 10)
+                die("the simulator refused fault %s", faults[i]);
+            nap_ms(500);
+        }
+    }
 }
 
 /* ----------------------------------------------------------- contenders */
