@@ -714,7 +714,7 @@ static void episode(void)
 
 static int run_checker(bool expect_overlap, double min_share)
 {
-    char logs[MAXC][1200], share[32], leases[32];
+    char logs[MAXC][1200], share[32], leases[32], table[1200];
     const char *argv[MAXC + 16];
     int a = 0;
     snprintf(share, sizeof share, "%.1f", min_share);
@@ -727,6 +727,9 @@ static int run_checker(bool expect_overlap, double min_share)
         argv[a++] = share;
         argv[a++] = "--leases";
         argv[a++] = leases;
+        snprintf(table, sizeof table, "%s/per-lease.tsv", workdir);
+        argv[a++] = "--table";
+        argv[a++] = table;
         argv[a++] = "--history";
         argv[a++] = history_path;
         argv[a++] = "--events";

@@ -17,10 +17,12 @@
  * Then it reports, per lease: handovers (holder changes in the history),
  * leases never worked on, the share of the time since its first work during
  * which some process worked on it, and the largest gap with the faults
- * around it.
+ * around it; --table FILE writes one line per lease (name, handovers, work
+ * intervals, share, largest gap) for a closer look.
  *
  * Usage: chaos_many_check [--expect-overlap] [--min-share PCT] [--leases 200]
- *                         [--prefix lease] --history FILE [--events FILE] LOG...
+ *                         [--prefix lease] [--table FILE] --history FILE [--events FILE]
+ *                         LOG...
  * Exit: 0 when the expectation holds (no overlap, every lease worked on and
  * a mean share of at least PCT; or, with --expect-overlap, at least one
  * overlap), 1 when it does not, 2 on bad input. */
@@ -315,7 +317,7 @@ static int cmp_int(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *history = NULL, *events_path = NULL;
+    const char *history = NULL, *events_path = NULL, *table_path = NULL;
     bool expect_overlap = false;
     double min_share = 0;
     int first_log = argc;
@@ -324,6 +326,8 @@ int main(int argc, char **argv)
             history = argv[++i];
         else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
             events_path = argv[++i];
+        else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc)
+            table_path = argv[++i];
         else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc)
             prefix = argv[++i];
         else if (strcmp(argv[i], "--leases") == 0 && i + 1 < argc)
@@ -356,6 +360,14 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    FILE *table = NULL;
+    if (table_path != NULL) {
+        if ((table = fopen(table_path, "w")) == NULL) {
+            perror(table_path);
+            return 2;
+        }
+        fprintf(table, "lease\thandovers\tintervals\tshare_pct\tlargest_gap_ms\n");
+    }
     static int handovers[MAX_LEASES];
     int never = 0, total_handovers = 0, gap_lease = -1;
     size_t intervals = 0, nwrites = 0;
@@ -379,6 +391,8 @@ int main(int argc, char **argv)
         }
         total_handovers += handovers[L];
         if (l->n == 0) {
+            if (table != NULL)
+                fprintf(table, "%s-%03d\t%d\t0\t0.0\t-1\n", prefix, L, handovers[L]);
             never++;
             if (never <= 10)
                 printf("never worked on: %s-%03d\n", prefix, L);
@@ -387,9 +401,11 @@ int main(int argc, char **argv)
             continue;
         }
         /* Coverage since the lease's first work (sorted by check_work). */
-        int64_t first = l->v[0].start, cover_end = first, worked = 0;
+        int64_t first = l->v[0].start, cover_end = first, worked = 0, lease_gap = 0;
         for (size_t i = 0; i < l->n; i++) {
             interval it = l->v[i];
+            if (it.start > cover_end && it.start - cover_end > lease_gap)
+                lease_gap = it.start - cover_end;
             if (it.start > cover_end && it.start - cover_end > longest) {
                 longest = it.start - cover_end;
                 gap_from = cover_end;
@@ -405,11 +421,16 @@ int main(int argc, char **argv)
         }
         double share = run_end > first ? 100.0 * (double)worked / (double)(run_end - first) : 0;
         share_sum += share;
+        if (table != NULL)
+            fprintf(table, "%s-%03d\t%d\t%zu\t%.1f\t%lld\n", prefix, L, handovers[L], l->n, share,
+                    (long long)(lease_gap / 1000000));
         if (share < share_min) {
             share_min = share;
             share_min_lease = L;
         }
     }
+    if (table != NULL)
+        fclose(table);
     if (printed > MAX_PRINTED)
         printf("... %d more overlap(s) not shown\n", printed - MAX_PRINTED);
     int sorted[MAX_LEASES];
