@@ -29,9 +29,18 @@
  * takes 4 s to stop, with the leader partitioned: the follower's CMD starts
  * while the old one still runs.
  *
+ * --scenario many runs the same episodes with chaos_many contenders
+ * (--many BIN), each holding --leases (200) leases lease-000.. of one
+ * namespace through one client and doing slow-to-stop work for each while
+ * is_leader() is true; chaos_many_check (--many-checker BIN) then fails on
+ * any overlap of two processes' work on one lease. --scenario many-negative
+ * is its proof that it can fail: a contender with --margin-ms 0 whose work
+ * takes 4 s to stop, partitioned while it holds every lease.
+ *
  * Usage: chaos_driver --sim BIN --contender BIN --checker BIN --workdir DIR
- *          [--klease BIN --work BIN] [--seconds 60] [--contenders 5] [--seed N]
- *          [--scenario chaos|skew-negative|exec|exec-negative] */
+ *          [--klease BIN --work BIN] [--many BIN --many-checker BIN --leases 200]
+ *          [--seconds 60] [--contenders 5] [--seed N]
+ *          [--scenario chaos|skew-negative|exec|exec-negative|many|many-negative] */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +81,12 @@ static int restarts[MAXC];      /* identities are contender-I-rN, one per proces
 static const char *exec_margin; /* --margin, or NULL for exec's default */
 static const char *exec_kill_after;
 static const char *work_kind[MAXC];
+
+/* The many-lease scenarios: contenders are chaos_many processes. */
+static bool many_mode;
+static const char *many_bin, *many_checker_bin;
+static int nleases = 200;
+static char margin_args[MAXC][32], stop_args[MAXC][32];
 
 static int64_t boot_ns(void)
 {
@@ -292,12 +307,20 @@ static void remove_fault(long id)
     api("DELETE", path, NULL, out);
 }
 
-/* The holder's index, or -1. */
+/* The holder's index, or -1. In the many-lease scenario, of a lease drawn
+ * at random (so a partition often hits a process at work). */
 static int current_holder(void)
 {
-    char out[8192];
-    if (api("GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/" LEASE, NULL, out) !=
-        200)
+    char out[8192], path[256];
+    if (many_mode)
+        snprintf(path, sizeof path,
+                 "/apis/coordination.k8s.io/v1/namespaces/default/leases/"
+                 "lease-%03d",
+                 (int)(rng() % (uint64_t)nleases));
+    else
+        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/default/leases/%s",
+                 LEASE);
+    if (api("GET", path, NULL, out) != 200)
         return -1;
     const char *h = strstr(out, "\"holderIdentity\":\"contender-");
     return h ? (int)strtol(h + strlen("\"holderIdentity\":\"contender-"), NULL, 10) : -1;
@@ -322,9 +345,18 @@ static void add_background_faults(void)
         "{\"kind\":\"hang\",\"route\":\"non-watch\",\"probability\":0.01}",
         "{\"kind\":\"hang\",\"route\":\"watch\",\"probability\":0.05}",
     };
-    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
-        if (add_fault(faults[i]) < 0)
-            die("the simulator refused fault %s", faults[i]);
+    /* A simulator just restarted may be slow to answer while every
+     * contender reconnects (1,000 electors in the many-lease scenario, more
+     * so under a sanitizer): try each a few times. A fault whose answer was
+     * lost after it was added is added twice, which only makes it likelier. */
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        int attempt = 0;
+        while (add_fault(faults[i]) < 0) {
+            if (++attempt == 10)
+                die("the simulator refused fault %s", faults[i]);
+            nap_ms(500);
+        }
+    }
 }
 
 /* ----------------------------------------------------------- contenders */
@@ -400,10 +432,50 @@ static void start_exec_contender(int i)
     posix_spawn_file_actions_destroy(&fa);
 }
 
+/* A chaos_many contender: many-I.log, every process of contender I in turn. */
+static void start_many_contender(int i)
+{
+    char kc[1200], log[1200], id[32], dur[32], grace[32], leases[32];
+    snprintf(kc, sizeof kc, "%s/kubeconfig-%d", workdir, i);
+    snprintf(log, sizeof log, "%s/many-%d.log", workdir, i);
+    snprintf(id, sizeof id, "contender-%d", i);
+    snprintf(dur, sizeof dur, "%ld", duration_ms);
+    snprintf(grace, sizeof grace, "%ld", grace_ms);
+    snprintf(leases, sizeof leases, "%d", nleases);
+    const char *argv[] = {many_bin,
+                          "--kubeconfig",
+                          kc,
+                          "--id",
+                          id,
+                          "--log",
+                          log,
+                          "--leases",
+                          leases,
+                          "--duration-ms",
+                          dur,
+                          "--grace-ms",
+                          grace,
+                          "--margin-ms",
+                          margin_args[i],
+                          "--stop-ms",
+                          stop_args[i],
+                          "--skew-ms",
+                          skew_args[i],
+                          "--tolerance-ms",
+                          tol_args[i],
+                          NULL};
+    if (posix_spawn(&cpid[i], many_bin, NULL, NULL, (char **)argv, environ) != 0)
+        die("cannot start %s", many_bin);
+}
+
 static void start_contender(int i)
 {
     if (exec_mode) {
         start_exec_contender(i);
+        return;
+    }
+    if (many_mode) {
+        start_many_contender(i);
         return;
     }
     char kc[1200], log[1200], id[32], dur[32], grace[32];
@@ -544,11 +616,12 @@ static void run_due(bool all)
             remove_fault(p->fault);
             event("end partition contender-%d", p->who);
         } else if (p->kind == 2) {
+            /* Not at the end: the SIGTERM of the final stop would follow the
+             * start within milliseconds, before the new process blocks the
+             * signal, and kill it (counted as an unexpected death). */
             if (!all) {
                 start_contender(p->who);
                 event("restart contender-%d", p->who);
-            } else {
-                start_contender(p->who); /* everyone is stopped gracefully at the end */
             }
         } else if (p->kind == 3) {
             remove_fault(p->fault);
@@ -641,10 +714,33 @@ static void episode(void)
 
 static int run_checker(bool expect_overlap, double min_share)
 {
-    char logs[MAXC][1200], share[32];
+    char logs[MAXC][1200], share[32], leases[32], table[1200];
     const char *argv[MAXC + 16];
     int a = 0;
     snprintf(share, sizeof share, "%.1f", min_share);
+    snprintf(leases, sizeof leases, "%d", nleases);
+    if (many_mode) {
+        argv[a++] = many_checker_bin;
+        if (expect_overlap)
+            argv[a++] = "--expect-overlap";
+        argv[a++] = "--min-share";
+        argv[a++] = share;
+        argv[a++] = "--leases";
+        argv[a++] = leases;
+        snprintf(table, sizeof table, "%s/per-lease.tsv", workdir);
+        argv[a++] = "--table";
+        argv[a++] = table;
+        argv[a++] = "--history";
+        argv[a++] = history_path;
+        argv[a++] = "--events";
+        argv[a++] = events_path;
+        for (int i = 0; i < ncont; i++) {
+            snprintf(logs[i], sizeof logs[i], "%s/many-%d.log", workdir, i);
+            argv[a++] = logs[i];
+        }
+        argv[a] = NULL;
+        goto spawn;
+    }
     argv[a++] = checker_bin;
     if (expect_overlap)
         argv[a++] = "--expect-overlap";
@@ -663,10 +759,11 @@ static int run_checker(bool expect_overlap, double min_share)
         argv[a++] = logs[i];
     }
     argv[a] = NULL;
+spawn:;
     pid_t pid;
     fflush(stdout);
-    if (posix_spawn(&pid, checker_bin, NULL, NULL, (char **)argv, environ) != 0)
-        die("cannot start %s", checker_bin);
+    if (posix_spawn(&pid, argv[0], NULL, NULL, (char **)argv, environ) != 0)
+        die("cannot start %s", argv[0]);
     int status;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
@@ -810,6 +907,80 @@ static int scenario_exec_negative(void)
     return run_checker(true, 0.0);
 }
 
+/* The many-lease chaos run: the chaos episodes with chaos_many contenders,
+ * 6 s leases renewed 4 s before their end and a leadership margin of 2 s,
+ * more than the slowest work takes to stop (700 ms) with room for a late
+ * scan on a loaded machine. */
+static int scenario_many(long seconds)
+{
+    many_mode = true;
+    duration_ms = 6000;
+    grace_ms = 4000;
+    for (int i = 0; i < ncont; i++) {
+        snprintf(margin_args[i], sizeof margin_args[i], "2000");
+        snprintf(stop_args[i], sizeof stop_args[i], "-1");
+    }
+    return scenario_chaos(seconds);
+}
+
+/* Lines of contender-I's log that start a piece of work. */
+static int many_work_starts(int i)
+{
+    char path[1200], line[256];
+    snprintf(path, sizeof path, "%s/many-%d.log", workdir, i);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, " ws ") != NULL;
+    fclose(f);
+    return n;
+}
+
+static int scenario_many_negative(void)
+{
+    many_mode = true;
+    ncont = 2;
+    duration_ms = 6000;
+    grace_ms = 4000;
+    for (int i = 0; i < ncont; i++) {
+        snprintf(skew_args[i], sizeof skew_args[i], "0");
+        snprintf(tol_args[i], sizeof tol_args[i], "1000");
+        snprintf(margin_args[i], sizeof margin_args[i], "2000");
+        snprintf(stop_args[i], sizeof stop_args[i], "-1");
+    }
+    /* No margin, and work that takes 4 s to stop: it runs on past the
+     * claim's deadline, when the other contender may take over. */
+    snprintf(margin_args[0], sizeof margin_args[0], "0");
+    snprintf(stop_args[0], sizeof stop_args[0], "4000");
+    start_sim();
+    write_kubeconfigs();
+    start_contender(0);
+    /* Alone, it takes every lease: generous, 200 creates and claims take a
+     * few seconds on a loaded machine. */
+    int64_t limit = boot_ns() + 60 * (int64_t)1000000000;
+    while (many_work_starts(0) < nleases) {
+        if (boot_ns() > limit)
+            die("contender-0 did not take every lease in 60 s");
+        nap_ms(100);
+    }
+    start_contender(1);
+    nap_ms(2000);
+    long id = add_fault("{\"kind\":\"partition\",\"identity\":\"contender-0\"}");
+    event("begin partition contender-0; --margin-ms 0, work takes 4 s to stop");
+    /* Its claims end within 6 s, the other takes them over soon after (it
+     * follows them with watches), while contender-0's work runs 4 s more. */
+    nap_ms(3L * duration_ms);
+    remove_fault(id);
+    event("end partition contender-0");
+    event("stop");
+    stop_contender(1, SIGTERM);
+    stop_contender(0, SIGTERM);
+    stop_sim();
+    return run_checker(true, 0.0);
+}
+
 int main(int argc, char **argv)
 {
     long seconds = 60;
@@ -837,17 +1008,27 @@ int main(int argc, char **argv)
             klease_bin = v;
         else if (strcmp(a, "--work") == 0)
             work_bin = v;
+        else if (strcmp(a, "--many") == 0)
+            many_bin = v;
+        else if (strcmp(a, "--many-checker") == 0)
+            many_checker_bin = v;
+        else if (strcmp(a, "--leases") == 0)
+            nleases = (int)strtol(v, NULL, 10);
         else
             die("unknown argument %s", a);
     }
     if (!sim_bin || !contender_bin || !checker_bin || !workdir || seconds < 10 || ncont < 2 ||
         ncont > MAXC)
         die("usage: chaos_driver --sim BIN --contender BIN --checker BIN --workdir DIR "
-            "[--klease BIN --work BIN] [--seconds N>=10] [--contenders 2-16] [--seed N] "
-            "[--scenario chaos|skew-negative|exec|exec-negative]");
+            "[--klease BIN --work BIN] [--many BIN --many-checker BIN --leases 1-1000] "
+            "[--seconds N>=10] [--contenders 2-16] [--seed N] "
+            "[--scenario chaos|skew-negative|exec|exec-negative|many|many-negative]");
     bool is_exec = strncmp(scenario, "exec", 4) == 0;
     if (is_exec && (klease_bin == NULL || work_bin == NULL))
         die("--scenario %s needs --klease BIN and --work BIN", scenario);
+    bool is_many = strncmp(scenario, "many", 4) == 0;
+    if (is_many && (many_bin == NULL || many_checker_bin == NULL || nleases < 1 || nleases > 1000))
+        die("--scenario %s needs --many BIN and --many-checker BIN (--leases 1-1000)", scenario);
     printf("chaos_driver: seed %llu, workdir %s\n", (unsigned long long)rng_state, workdir);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
@@ -863,6 +1044,10 @@ int main(int argc, char **argv)
         rc = scenario_exec(seconds);
     else if (strcmp(scenario, "exec-negative") == 0)
         rc = scenario_exec_negative();
+    else if (strcmp(scenario, "many") == 0)
+        rc = scenario_many(seconds);
+    else if (strcmp(scenario, "many-negative") == 0)
+        rc = scenario_many_negative();
     else
         rc = scenario_chaos(seconds);
     curl_global_cleanup();

@@ -1,0 +1,347 @@
+/* A many-lease chaos contender: one process, one client, N managers and N
+ * electors (klease_spawn on each, public API only) for leases
+ * PREFIX-000..PREFIX-(N-1) in one namespace, and a worker thread that does
+ * the guarded "work" of every lease and logs when it runs. chaos_many_check
+ * reads the logs of every process and fails when two processes' work on one
+ * lease overlaps.
+ *
+ * The work of a lease starts only when klease_elector_is_leader() is true
+ * (so the claim is current for the elector's margin) and stops when it turns
+ * false, but is slow to stop, as real work is: it ends --stop-ms after the
+ * loss is seen (by default 0, 300 or 700 ms by lease, index % 3). With a
+ * margin longer than the stop time the work ends before the claim's
+ * deadline, the earliest moment another process may take over; with
+ * --margin-ms 0 it does not (the negative run).
+ *
+ * Log lines (one write(2) each, O_APPEND, so SIGKILL loses nothing):
+ *   BOOT_NS WALL_NS ID PID start NLEASES MARGIN_MS STOP_MS
+ *   BOOT_NS WALL_NS ID PID ws I       (work on lease I started at BOOT_NS)
+ *   BOOT_NS WALL_NS ID PID lost I     (is_leader() false seen; the work stops)
+ *   BOOT_NS WALL_NS ID PID we I       (work on lease I ended at BOOT_NS)
+ *   BOOT_NS WALL_NS ID PID alive      (every 20 ms while any work runs)
+ *   BOOT_NS WALL_NS ID PID closing | closed STATUS | error MESSAGE
+ * BOOT_NS is CLOCK_BOOTTIME, comparable across processes on one machine. A
+ * process killed with SIGKILL did its work until its last line, at most
+ * 20 ms before its death.
+ *
+ * Usage: chaos_many --kubeconfig P --id ID --log FILE [--leases 200]
+ *          [--prefix lease] [--duration-ms 6000] [--grace-ms 4000]
+ *          [--margin-ms 2000] [--stop-ms -1 (by lease)] [--timeout-ms 2500]
+ *          [--skew-ms 0] [--tolerance-ms 1000] [--scan-ms 5] */
+#include "klease/klease.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LEASES 1000
+
+static int log_fd = -1;
+static const char *ident = "?";
+static int64_t skew_ns;
+
+static int64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t boot_ns(void)
+{
+    return clock_ns(CLOCK_BOOTTIME);
+}
+
+/* One line, stamped with the time T (CLOCK_BOOTTIME) it reports. */
+static void logat(int64_t t, const char *fmt, ...)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%lld %lld %s %d ", (long long)t,
+                     (long long)clock_ns(CLOCK_REALTIME), ident, (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    if (write(log_fd, line, (size_t)n) < 0)
+        _exit(3);
+}
+
+static int64_t skewed_wall(void *user)
+{
+    (void)user;
+    return clock_ns(CLOCK_REALTIME) + skew_ns;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+typedef struct lease_slot {
+    char name[64];
+    klease_manager *m;
+    klease_elector *e;
+    int64_t stop_ns; /* how long the work takes to stop */
+    /* Set (release) once e is there, read (acquire) by the worker. */
+    atomic_bool ready;
+    /* The worker's state for this lease. */
+    bool working, stopping;
+    int64_t stop_at;
+} lease_slot;
+
+static lease_slot slots[MAX_LEASES];
+static int nleases = 200;
+static int64_t scan_ns = 5000000;
+/* Set by main on SIGTERM: every work stops, then the worker exits, and only
+ * then are the electors closed (a close vacates, so work still running then
+ * could overlap the next holder's). */
+static atomic_bool quitting;
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    int64_t last_alive = 0;
+    for (;;) {
+        bool quit = atomic_load(&quitting);
+        int active = 0;
+        for (int i = 0; i < nleases; i++) {
+            lease_slot *s = &slots[i];
+            if (!atomic_load_explicit(&s->ready, memory_order_acquire))
+                continue;
+            if (s->working && !s->stopping) {
+                if (quit || !klease_elector_is_leader(s->e)) {
+                    int64_t now = boot_ns();
+                    s->stopping = true;
+                    s->stop_at = now + s->stop_ns;
+                    logat(now, "lost %d", i);
+                }
+            }
+            if (s->stopping) {
+                int64_t now = boot_ns();
+                if (now >= s->stop_at) {
+                    s->working = s->stopping = false;
+                    logat(now, "we %d", i);
+                }
+            } else if (!s->working && !quit && klease_elector_is_leader(s->e)) {
+                /* The start is logged after the check: the work certainly
+                 * began no earlier. */
+                s->working = true;
+                logat(boot_ns(), "ws %d", i);
+            }
+            active += s->working;
+        }
+        int64_t now = boot_ns();
+        if (active > 0 && now - last_alive >= 20000000) {
+            logat(now, "alive");
+            last_alive = now;
+        }
+        if (quit && active == 0)
+            return NULL;
+        struct timespec nap = {0, (long)scan_ns};
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* What every elector is started with, set by main before any thread. */
+static klease_client *client;
+static klease_manager_options mopts;
+static klease_claim_params cparams;
+static klease_elector_options eopts;
+static atomic_int next_init;
+static atomic_bool spawn_failed;
+
+/* klease_manager_init reads (and may create) its lease: 200 of them one
+ * after the other, under the simulator's latency and errors, take most of a
+ * minute, so a few threads set them up in parallel. Each retries its lease
+ * until it works, as a controller would, or until the process is told to
+ * stop. */
+#define INITERS 16
+
+static void *init_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int i = atomic_fetch_add(&next_init, 1);
+        if (i >= nleases)
+            return NULL;
+        lease_slot *s = &slots[i];
+        klease_error err;
+        while (klease_manager_init(&s->m, client, NULL, s->name, &mopts, &err) != KLEASE_OK) {
+            logat(boot_ns(), "error init %d: %s", i, err.message);
+            if (atomic_load(&quitting))
+                return NULL;
+            nap_ms(200);
+        }
+        if (klease_spawn(&s->e, s->m, ident, &cparams, &eopts, &err) != KLEASE_OK) {
+            logat(boot_ns(), "error spawn %d: %s", i, err.message);
+            atomic_store(&spawn_failed, true);
+            return NULL;
+        }
+        atomic_store_explicit(&s->ready, true, memory_order_release);
+    }
+}
+
+/* Closing 200 electors one after the other could take 200 vacate timeouts
+ * against a hung server: a few threads close them in parallel. */
+#define CLOSERS 8
+static atomic_int next_close;
+
+static void *closer_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int i = atomic_fetch_add(&next_close, 1);
+        if (i >= nleases)
+            return NULL;
+        klease_error err;
+        if (slots[i].e != NULL)
+            klease_elector_close(slots[i].e, &err);
+        slots[i].e = NULL;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *kubeconfig = NULL, *log_path = NULL, *prefix = "lease";
+    long long duration_ms = 6000, grace_ms = 4000, margin_ms = 2000, stop_ms = -1,
+              timeout_ms = 2500, skew_ms = 0, tolerance_ms = 1000, scan_ms = 5, leases = 200;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        char *end = NULL;
+        long long n = strtoll(v, &end, 10);
+        bool num = end != v && *end == '\0';
+        if (strcmp(a, "--kubeconfig") == 0)
+            kubeconfig = v;
+        else if (strcmp(a, "--id") == 0)
+            ident = v;
+        else if (strcmp(a, "--log") == 0)
+            log_path = v;
+        else if (strcmp(a, "--prefix") == 0)
+            prefix = v;
+        else if (strcmp(a, "--leases") == 0 && num && n >= 1 && n <= MAX_LEASES)
+            leases = n;
+        else if (strcmp(a, "--duration-ms") == 0 && num)
+            duration_ms = n;
+        else if (strcmp(a, "--grace-ms") == 0 && num)
+            grace_ms = n;
+        else if (strcmp(a, "--margin-ms") == 0 && num && n >= 0)
+            margin_ms = n;
+        else if (strcmp(a, "--stop-ms") == 0 && num && n >= -1)
+            stop_ms = n;
+        else if (strcmp(a, "--timeout-ms") == 0 && num)
+            timeout_ms = n;
+        else if (strcmp(a, "--skew-ms") == 0 && num)
+            skew_ms = n;
+        else if (strcmp(a, "--tolerance-ms") == 0 && num)
+            tolerance_ms = n;
+        else if (strcmp(a, "--scan-ms") == 0 && num && n > 0 && n < 1000)
+            scan_ms = n;
+        else {
+            fprintf(stderr, "chaos_many: bad argument %s\n", a);
+            return 2;
+        }
+    }
+    if (kubeconfig == NULL || log_path == NULL) {
+        fprintf(stderr, "usage: chaos_many --kubeconfig P --id ID --log FILE [--leases N]\n");
+        return 2;
+    }
+    if ((log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        perror(log_path);
+        return 2;
+    }
+    nleases = (int)leases;
+    skew_ns = skew_ms * 1000000;
+    scan_ns = scan_ms * 1000000;
+
+    /* Only the main thread takes SIGTERM/SIGINT, through sigwait; every
+     * thread created below inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+        return 0;
+    logat(boot_ns(), "start %d %lld %lld", nleases, margin_ms, stop_ms);
+
+    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
+    co.kubeconfig = kubeconfig;
+    co.request_timeout_ms = timeout_ms;
+    co.connect_timeout_ms = timeout_ms;
+    if (skew_ms != 0)
+        co.wall_clock_ns = skewed_wall;
+    mopts = (klease_manager_options)KLEASE_MANAGER_OPTIONS_INIT;
+    mopts.create_if_missing = true;
+    mopts.clock_skew_tolerance_ms = tolerance_ms;
+    cparams = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
+    cparams.lease_duration_ms = duration_ms;
+    cparams.renew_grace_ms = grace_ms;
+    eopts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
+    eopts.max_backoff_ms = 1000;
+    eopts.poll_interval_ms = 1000;
+    eopts.vacate_timeout_ms = 1000;
+    eopts.margin_ms = margin_ms;
+    for (int i = 0; i < nleases; i++) {
+        static const long long by_lease_ms[3] = {0, 300, 700};
+        snprintf(slots[i].name, sizeof slots[i].name, "%s-%03d", prefix, i);
+        slots[i].stop_ns = (stop_ms >= 0 ? stop_ms : by_lease_ms[i % 3]) * 1000000;
+    }
+
+    klease_error err;
+    int rc = 0;
+    if (klease_client_new(&client, &co, &err) != KLEASE_OK) {
+        logat(boot_ns(), "error client: %s", err.message);
+        return 1;
+    }
+    pthread_t worker, initers[INITERS];
+    int ninit = 0;
+    bool have_worker = pthread_create(&worker, NULL, worker_main, NULL) == 0;
+    for (int i = 0; i < INITERS && have_worker; i++)
+        if (pthread_create(&initers[ninit], NULL, init_main, NULL) == 0)
+            ninit++;
+    if (have_worker && ninit > 0) {
+        /* Wait for SIGTERM, checking now and then that every spawn worked
+         * (a failed klease_spawn is a bug: exit 1, the driver reports it). */
+        struct timespec tick = {0, 200000000};
+        while (sigtimedwait(&set, NULL, &tick) < 0 && !atomic_load(&spawn_failed)) {
+        }
+    }
+    if (!have_worker || ninit == 0 || atomic_load(&spawn_failed))
+        rc = 1;
+    atomic_store(&quitting, true);
+    for (int i = 0; i < ninit; i++)
+        pthread_join(initers[i], NULL);
+    logat(boot_ns(), "closing");
+    if (have_worker)
+        pthread_join(worker, NULL);
+    pthread_t closers[CLOSERS];
+    int nclosers = 0;
+    for (int i = 0; i < CLOSERS; i++)
+        if (pthread_create(&closers[nclosers], NULL, closer_main, NULL) == 0)
+            nclosers++;
+    if (nclosers == 0)
+        closer_main(NULL);
+    for (int i = 0; i < nclosers; i++)
+        pthread_join(closers[i], NULL);
+    for (int i = 0; i < nleases; i++)
+        klease_manager_free(slots[i].m);
+    logat(boot_ns(), "closed %d", rc);
+    klease_client_free(client);
+    close(log_fd);
+    return rc;
+}
