@@ -114,6 +114,72 @@ void klease__engine_timer_arm(klease__engine *e, klease__timer *t, int64_t deadl
     sift_up(e, e->heap_len - 1);
 }
 
+/* ---------------------------------------------------------------- turns */
+
+bool klease__engine_turn_take(klease__engine *e, klease__turn *t, bool urgent)
+{
+    if (e->in_flight < KLEASE__ENGINE_MAX_IN_FLIGHT) {
+        e->in_flight++;
+        return true;
+    }
+    klease__turn **head = urgent ? &e->urgent : &e->normal;
+    klease__turn **tail = urgent ? &e->urgent_tail : &e->normal_tail;
+    t->next = NULL;
+    t->queued = true;
+    if (*tail != NULL)
+        (*tail)->next = t;
+    else
+        *head = t;
+    *tail = t;
+    return false;
+}
+
+static bool unlink_turn(klease__turn **head, klease__turn **tail, klease__turn *t)
+{
+    klease__turn *prev = NULL;
+    for (klease__turn *p = *head; p != NULL; prev = p, p = p->next) {
+        if (p != t)
+            continue;
+        if (prev != NULL)
+            prev->next = p->next;
+        else
+            *head = p->next;
+        if (*tail == p)
+            *tail = prev;
+        t->next = NULL;
+        t->queued = false;
+        return true;
+    }
+    return false;
+}
+
+void klease__engine_turn_cancel(klease__engine *e, klease__turn *t)
+{
+    if (t->queued && !unlink_turn(&e->urgent, &e->urgent_tail, t))
+        unlink_turn(&e->normal, &e->normal_tail, t);
+}
+
+void klease__engine_turn_give(klease__engine *e)
+{
+    /* A turn passes straight to the next in line, whose start may end at
+     * once and give it back: a loop rather than recursion, however many wait. */
+    e->turns_returned++;
+    if (e->giving)
+        return;
+    e->giving = true;
+    while (e->turns_returned > 0) {
+        e->turns_returned--;
+        klease__turn *t = e->urgent != NULL ? e->urgent : e->normal;
+        if (t == NULL) {
+            e->in_flight--;
+            continue;
+        }
+        klease__engine_turn_cancel(e, t);
+        t->fn(t->arg);
+    }
+    e->giving = false;
+}
+
 /* ---------------------------------------------------------------- tasks */
 
 void klease__engine_post(klease__engine *e, klease__task *t)

@@ -65,6 +65,29 @@ void klease__engine_timers_release(klease__engine *e, size_t n);
 void klease__engine_timer_arm(klease__engine *e, klease__timer *t, int64_t deadline);
 void klease__engine_timer_stop(klease__engine *e, klease__timer *t);
 
+/* Turns to send a request. At most KLEASE__ENGINE_MAX_IN_FLIGHT requests run
+ * at once: 10,000 renewals due together must neither queue 10,000 transfers
+ * inside libcurl (where their time limits run out while they wait for a
+ * connection) nor hold 10,000 transfer handles. The rest wait here, urgent
+ * ones (renewals, vacates: a lease we hold is at stake) before the others,
+ * each kind first come, first served. Engine thread only. */
+#define KLEASE__ENGINE_MAX_IN_FLIGHT 32
+
+typedef struct klease__turn {
+    struct klease__turn *next;
+    bool queued;
+    void (*fn)(void *arg); /* called when the turn comes (it is then taken) */
+    void *arg;
+} klease__turn;
+
+/* True: the turn is taken now (fn is not called). False: `t` waits; fn is
+ * called, from klease__engine_turn_give of another op, when it comes. */
+bool klease__engine_turn_take(klease__engine *e, klease__turn *t, bool urgent);
+/* Gives a taken turn back (the request ended), which may start a waiting one. */
+void klease__engine_turn_give(klease__engine *e);
+/* Stops `t` waiting (no-op when not waiting). */
+void klease__engine_turn_cancel(klease__engine *e, klease__turn *t);
+
 /* Any thread. */
 void klease__engine_post(klease__engine *e, klease__task *t);
 /* Any thread: queues `ev` for the callback thread (FIFO over all callers). */

@@ -16,8 +16,13 @@ struct klease__engine {
     klease__timer **heap;
     size_t heap_len;
     size_t heap_cap;
-    size_t heap_reserved; /* timers that may be armed at once */
-    void *ext;            /* klease__engine_ext */
+    size_t heap_reserved;  /* timers that may be armed at once */
+    void *ext;             /* klease__engine_ext */
+    size_t in_flight;      /* turns taken */
+    size_t turns_returned; /* given back, not yet passed on */
+    bool giving;
+    klease__turn *urgent, *urgent_tail; /* turns waiting */
+    klease__turn *normal, *normal_tail;
 
     pthread_mutex_t mu; /* guards the fields below */
     bool stopping;

@@ -229,6 +229,7 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     e->opts = o;
     e->kick = (klease__task){.fn = klease__elector_on_kick, .arg = e};
     e->timer = (klease__timer){.fn = klease__elector_on_timer, .arg = e};
+    e->turn = (klease__turn){.fn = klease__elector_on_turn, .arg = e};
     /* Distinct per elector, so leases acquired together drift apart. */
     e->rng = ((uint64_t)(uintptr_t)e * UINT64_C(0x9E3779B97F4A7C15)) ^
              (uint64_t)klease__mono_ns(klease__clock_system());

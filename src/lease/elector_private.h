@@ -49,8 +49,8 @@ struct klease_elector {
     int64_t grace_ns;
     int64_t margin_ns; /* leadership ends this long before the claim's deadline */
     klease_elector_options opts;
-    klease__cancel cancel; /* fired by close: ends the request in flight */
-    klease__task kick;     /* start, and close */
+    klease__cancel cancel;      /* fired by close: ends the request in flight */
+    klease__task kick;          /* start, and close */
     klease__change_event spare; /* carries a change when no event can be allocated */
 
     /* Engine thread only. */
@@ -65,6 +65,9 @@ struct klease_elector {
     klease__round round;
     klease__round_kind round_kind;
     klease__http_op *op; /* the round's request in flight, or NULL */
+    klease__turn turn;   /* waiting for a turn to send the round's request */
+    bool has_turn;
+    int64_t turn_asked; /* when the round's request asked for its turn */
     klease_claim round_claim;
     klease_error round_err;
     bool vacated;
@@ -82,7 +85,7 @@ struct klease_elector {
     bool free_when_drained;
     unsigned queued_events; /* changes queued for the callback thread */
     bool spare_queued;
-    unsigned waiters;       /* threads inside wait_change; close waits for them to leave */
+    unsigned waiters; /* threads inside wait_change; close waits for them to leave */
     uint64_t version;
     bool has_claim;
     bool leading;
@@ -109,5 +112,6 @@ void klease__elector_record(klease_elector *e, klease_status st, const klease_er
 /* lease/elector_run.c: the kick task (start, close), on the engine thread. */
 void klease__elector_on_kick(void *arg);
 void klease__elector_on_timer(void *arg);
+void klease__elector_on_turn(void *arg);
 
 #endif

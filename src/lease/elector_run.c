@@ -59,27 +59,27 @@ static void wake_at(klease_elector *e, klease__wake_for why, int64_t when)
 
 static void round_done(klease_elector *e, klease_status st);
 
-static void on_op_done(void *user, klease_status sent, klease__http_response *resp,
-                       const klease_error *err);
-
-/* Sends the round's requests one after another until it ends. */
-static void drive(klease_elector *e, klease__round_step step, klease_status st)
+/* The round ended: its answer is e->round_claim / e->round_err. */
+static void end_round(klease_elector *e, klease_status st)
 {
-    while (step == KLEASE__ROUND_SEND) {
-        /* The vacate at close runs after the close token fired: its own bound
-         * (vacate_timeout_ms) limits it instead. */
-        klease__cancel *cancel = e->round_kind == KLEASE__ROUND_KIND_VACATE ? NULL : &e->cancel;
-        e->op = klease__http_loop_start(klease__engine_loop(e->eng), &e->round.op.req.http, cancel,
-                                        NULL, on_op_done, e);
-        if (e->op != NULL)
-            return;
-        klease__http_response none = {.retry_after_ms = -1};
-        klease__fail(&e->round_err, KLEASE_ENOMEM, "out of memory");
-        step = klease__round_answer(&e->round, KLEASE_ENOMEM, &none, &st, &e->round_claim,
-                                    &e->vacated, &e->round_err);
-    }
     klease__round_clear(&e->round);
     round_done(e, st);
+}
+
+static void ask_turn(klease_elector *e);
+
+/* Takes in how sending the round's request ended, then goes on with the
+ * round: the next request waits for its turn, or the round ends. */
+static void answer(klease_elector *e, klease_status sent, klease__http_response *resp)
+{
+    klease_status st;
+    klease__round_step step = klease__round_answer(&e->round, sent, resp, &st, &e->round_claim,
+                                                   &e->vacated, &e->round_err);
+    klease__http_response_clear(resp);
+    if (step == KLEASE__ROUND_SEND)
+        ask_turn(e);
+    else
+        end_round(e, st);
 }
 
 static void on_op_done(void *user, klease_status sent, klease__http_response *resp,
@@ -87,13 +87,64 @@ static void on_op_done(void *user, klease_status sent, klease__http_response *re
 {
     klease_elector *e = user;
     e->op = NULL;
+    e->has_turn = false;
+    klease__engine_turn_give(e->eng);
     if (sent != KLEASE_OK)
         e->round_err = *err;
-    klease_status st;
-    klease__round_step step = klease__round_answer(&e->round, sent, resp, &st, &e->round_claim,
-                                                   &e->vacated, &e->round_err);
-    klease__http_response_clear(resp);
-    drive(e, step, st);
+    answer(e, sent, resp);
+}
+
+/* Our turn to send: what waiting took comes off the request's time limit. */
+void klease__elector_on_turn(void *arg)
+{
+    klease_elector *e = arg;
+    e->has_turn = true;
+    klease__http_request *req = &e->round.op.req.http;
+    int64_t waited_ms = (klease__mono_ns(e->clock) - e->turn_asked) / KLEASE__NS_PER_MS;
+    klease__http_response none = {.retry_after_ms = -1};
+    if (waited_ms > 0 && req->timeout_ms - waited_ms < 1) {
+        e->has_turn = false;
+        klease__engine_turn_give(e->eng);
+        klease__fail(&e->round_err, KLEASE_ETIMEDOUT,
+                     "%s %s: timed out after %lld ms (the call's time limit) waiting for a turn "
+                     "among %d requests in flight",
+                     req->method, req->path, (long long)req->timeout_ms,
+                     KLEASE__ENGINE_MAX_IN_FLIGHT);
+        answer(e, KLEASE_ETIMEDOUT, &none);
+        return;
+    }
+    if (waited_ms > 0)
+        req->timeout_ms -= waited_ms;
+    /* The vacate at close runs after the close token fired: its own bound
+     * (vacate_timeout_ms) limits it instead. */
+    klease__cancel *cancel = e->round_kind == KLEASE__ROUND_KIND_VACATE ? NULL : &e->cancel;
+    e->op = klease__http_loop_start(klease__engine_loop(e->eng), req, cancel, NULL, on_op_done, e);
+    if (e->op != NULL)
+        return;
+    e->has_turn = false;
+    klease__engine_turn_give(e->eng);
+    klease__fail(&e->round_err, KLEASE_ENOMEM, "out of memory");
+    answer(e, KLEASE_ENOMEM, &none);
+}
+
+/* The round's next request waits for a turn; renewals and vacates (a lease
+ * we hold) go first. */
+static void ask_turn(klease_elector *e)
+{
+    klease__op_kind kind = e->round.op.kind;
+    bool urgent = kind == KLEASE__OP_RENEW || kind == KLEASE__OP_VACATE;
+    e->turn_asked = klease__mono_ns(e->clock);
+    if (klease__engine_turn_take(e->eng, &e->turn, urgent))
+        klease__elector_on_turn(e);
+}
+
+/* Starts a round that `step` began. */
+static void drive(klease_elector *e, klease__round_step step, klease_status st)
+{
+    if (step == KLEASE__ROUND_SEND)
+        ask_turn(e);
+    else
+        end_round(e, st);
 }
 
 static void abort_round(klease_elector *e)
@@ -102,6 +153,11 @@ static void abort_round(klease_elector *e)
         klease__http_loop_abort(klease__engine_loop(e->eng), e->op);
         e->op = NULL;
     }
+    if (e->has_turn) {
+        e->has_turn = false;
+        klease__engine_turn_give(e->eng);
+    }
+    klease__engine_turn_cancel(e->eng, &e->turn);
     klease__round_clear(&e->round);
 }
 
