@@ -393,7 +393,7 @@ KLEASE_API void klease_manager_get_stats(klease_manager *m, klease_manager_stats
 
 /* ----------------------------------------------------------------- elector */
 
-/* A background thread that keeps a lease for one claimant: it claims the
+/* A background elector that keeps a lease for one claimant: it claims the
  * lease when it is free, renews it when the renew grace begins, follows other
  * holders through a Kubernetes watch (so a vacated lease is taken over in
  * about one round trip), publishes every change of the claim, and vacates
@@ -401,20 +401,36 @@ KLEASE_API void klease_manager_get_stats(klease_manager *m, klease_manager_stats
  * jittered exponential backoff, and stops only on errors that cannot heal
  * (then it says so through the callback, klease_elector_status() and
  * klease_elector_close()). While an elector runs, use it rather than the
- * manager's I/O functions: both would serialise on the same manager. */
+ * manager's I/O functions (the server's compare-and-swap keeps both safe, but
+ * they would race each other with conflicting writes).
+ *
+ * Threads: every elector of a client runs on that client's one engine
+ * thread, started by the first klease_spawn() and stopped by
+ * klease_client_free(): renewals, retries and follower deadlines are timers
+ * on it, and every request of every elector runs concurrently on one libcurl
+ * multi handle (HTTP/2 streams over one connection where the server speaks
+ * h2; up to the client's connection limit over HTTP/1.1; at most 32 requests
+ * in flight, renewals first). Followers of any number of leases in one
+ * namespace share one watch of that namespace. Callbacks run on the client's
+ * one callback thread, in the order the changes were published. A client
+ * with electors therefore has two threads of its own, however many leases it
+ * keeps. */
 typedef struct klease_elector klease_elector;
 
-/* Called on the elector's thread, with no library lock held, whenever the
+/* Called on the client's callback thread, with no library lock held, whenever the
  * published claim changes: `claim` is NULL when the lease is unheld;
  * `leading` tells whether we lead: we hold it and its leadership margin has
  * not begun (see margin_ms; the claim may still name us after `leading`
  * turned false). `status` is KLEASE_OK, except for the final call when the
  * elector stops on an error that cannot heal, or KLEASE_ECLOSED for the final
  * call after klease_elector_close().
- * A callback may read the elector (current, is_leader, status) and may do its
- * own work, but must not block for long (the elector cannot renew while its
- * callback runs) and cannot close the same elector: klease_elector_close()
- * called from it returns KLEASE_EINVAL and changes nothing. */
+ * A callback may read any elector (current, is_leader, status), call the
+ * manager functions and do its own work. A callback that blocks delays the
+ * callbacks after it (of every elector of the client), never a renewal:
+ * requests and timers run on the engine thread, and is_leader() stays exact
+ * meanwhile. It cannot close its own elector: klease_elector_close() called
+ * from it returns KLEASE_EINVAL and changes nothing; closing another elector
+ * from a callback works and drops that elector's callbacks still queued. */
 typedef void (*klease_elector_change_fn)(void *user, const klease_claim *claim, bool leading,
                                          klease_status status);
 
@@ -453,7 +469,8 @@ typedef struct klease_elector_options {
     }
 
 /* Starts an elector for `claimant` on manager `m` (which must outlive it).
- * Returns at once; the first claim attempt happens on the elector's thread.
+ * Returns at once; the first claim attempt happens on the client's engine
+ * thread (started by the first spawn of a client).
  * KLEASE_EINVAL for bad parameters, KLEASE_ENOMEM. */
 KLEASE_API klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *claimant,
                                       const klease_claim_params *params,
@@ -475,8 +492,8 @@ KLEASE_API klease_status klease_elector_wait_change(klease_elector *e, uint64_t 
                                                     bool *has_claim);
 
 /* True only while we hold a claim and deadline - margin_ms has not passed on
- * the monotonic clock: it turns false then even if the elector's thread is
- * stuck on a hung API server or in a slow callback. Lock-free; safe from any
+ * the monotonic clock: it turns false then even if the API server hangs, a
+ * callback is slow or the engine thread is busy. Lock-free; safe from any
  * thread, including signal-free hot paths. */
 KLEASE_API bool klease_elector_is_leader(const klease_elector *e);
 
@@ -486,8 +503,9 @@ KLEASE_API klease_status klease_elector_status(klease_elector *e, klease_error *
 
 /* Stops the elector: interrupts any call in flight, wakes every thread in
  * klease_elector_wait_change() (they return KLEASE_ECLOSED), vacates the
- * lease if we hold it (bounded by vacate_timeout_ms), joins the thread, waits
- * until the waiters have left, and frees it. Returns KLEASE_OK, or the error
+ * lease if we hold it (bounded by vacate_timeout_ms), waits until its last
+ * callback has run and the waiters have left, and frees it: no callback of
+ * it runs after close returns. Returns KLEASE_OK, or the error
  * that stopped the elector earlier, or the vacate's error. NULL-safe. Called
  * from the elector's own callback it returns KLEASE_EINVAL and changes
  * nothing (close it from another thread). */

@@ -63,8 +63,6 @@ static void capture_log(void *user, klease_log_level level, const char *msg)
     pthread_mutex_lock(&f->mu);
     size_t n = strlen(f->log);
     snprintf(f->log + n, sizeof f->log - n, "%s\n", msg);
-    if (getenv("TEST_LOG") != NULL)
-        fprintf(stderr, "log: %s\n", msg);
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -98,11 +96,6 @@ static fixture *new_fixture(const char *holder)
     f->opts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
     f->opts.on_change = on_change;
     f->opts.user = f;
-    if (getenv("TEST_LOG") != NULL) {
-        f->client->log.fn = capture_log;
-        f->client->log.user = f;
-        f->client->log.min_level = KLEASE_LOG_DEBUG;
-    }
     return f;
 }
 
@@ -199,6 +192,37 @@ static klease_claim lead(fixture *f, uint64_t *seen)
     assert_int_equal(claim.deadline_mono_ns, sent + 30 * S);
     assert_true(klease_elector_is_leader(f->e));
     return claim;
+}
+
+/* With the jitter on, the renewal starts inside the first half of the window
+ * between the renew grace and the margin (30 s / 1 s / 500 ms: within
+ * [29 s, 29.25 s) after the acquire), and the draws differ, so leases that
+ * were acquired together do not renew together. */
+static void test_renewals_are_jittered_inside_the_grace_window(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    klease__test_renew_jitter(true);
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen);
+    int64_t start = claim.deadline_mono_ns - 1 * S;
+    int64_t wake = elector_sleeps_until(f);
+    assert_true(wake >= start);
+    assert_true(wake < start + 250 * MS);
+    close_and_free(f);
+    /* The draw itself: in range, and not one value. */
+    uint64_t rng = 12345;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int i = 0; i < 1000; i++) {
+        int64_t j = klease__renew_jitter_ns(1 * S, 500 * MS, &rng);
+        assert_true(j >= 0 && j < 250 * MS);
+        lo = j < lo ? j : lo;
+        hi = j > hi ? j : hi;
+    }
+    assert_true(hi - lo > 200 * MS);
+    /* No window (margin 0 takes half the grace; grace == margin: none). */
+    assert_int_equal(klease__renew_jitter_ns(1 * S, 1 * S, &rng), 0);
+    klease__test_renew_jitter(false);
 }
 
 static void test_leader_renews_when_the_grace_begins(void **state)
@@ -827,6 +851,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leader_renews_when_the_grace_begins),
+        cmocka_unit_test(test_renewals_are_jittered_inside_the_grace_window),
         cmocka_unit_test(test_leadership_ends_at_the_margin_while_the_renewal_hangs),
         cmocka_unit_test(test_is_leader_turns_false_at_the_margin_even_with_the_thread_blocked),
         cmocka_unit_test(test_a_renewal_that_lands_after_the_margin_makes_us_leader_again),
