@@ -1,6 +1,7 @@
 /* The manager's state and the cache steps its calls share. Private to
  * lease/manager.c (lifecycle, blocking calls) and lease/manager_round.c
- * (what each call sends and how its answer changes the cache). */
+ * (what each call sends and how its answer changes the cache), and kept by
+ * lease/manager_state.c. */
 #ifndef KLEASE_LEASE_MANAGER_PRIVATE_H
 #define KLEASE_LEASE_MANAGER_PRIVATE_H
 
