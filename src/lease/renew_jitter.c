@@ -20,6 +20,8 @@ int64_t klease__renew_jitter_ns(int64_t grace_ns, int64_t margin_ns, uint64_t *r
         return 0;
 #endif
     int64_t span = (grace_ns - margin_ns) / 2;
+    if (span > grace_ns / 10)
+        span = grace_ns / 10;
     if (span <= 0)
         return 0;
     uint64_t x = *rng;

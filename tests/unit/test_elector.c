@@ -194,10 +194,10 @@ static klease_claim lead(fixture *f, uint64_t *seen)
     return claim;
 }
 
-/* With the jitter on, the renewal starts inside the first half of the window
- * between the renew grace and the margin (30 s / 1 s / 500 ms: within
- * [29 s, 29.25 s) after the acquire), and the draws differ, so leases that
- * were acquired together do not renew together. */
+/* With the jitter on, the renewal starts inside the grace window, early
+ * (30 s / 1 s / 500 ms: within [29 s, 29.1 s) after the acquire: a tenth of
+ * the grace), and the draws differ, so leases that were acquired together do
+ * not renew together. */
 static void test_renewals_are_jittered_inside_the_grace_window(void **state)
 {
     (void)state;
@@ -208,19 +208,24 @@ static void test_renewals_are_jittered_inside_the_grace_window(void **state)
     int64_t start = claim.deadline_mono_ns - 1 * S;
     int64_t wake = elector_sleeps_until(f);
     assert_true(wake >= start);
-    assert_true(wake < start + 250 * MS);
+    assert_true(wake < start + 100 * MS);
     close_and_free(f);
     /* The draw itself: in range, and not one value. */
     uint64_t rng = 12345;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (int i = 0; i < 1000; i++) {
         int64_t j = klease__renew_jitter_ns(1 * S, 500 * MS, &rng);
-        assert_true(j >= 0 && j < 250 * MS);
+        assert_true(j >= 0 && j < 100 * MS);
         lo = j < lo ? j : lo;
         hi = j > hi ? j : hi;
     }
-    assert_true(hi - lo > 200 * MS);
-    /* No window (margin 0 takes half the grace; grace == margin: none). */
+    assert_true(hi - lo > 80 * MS);
+    /* A wide window is capped at a tenth of the grace; a narrow one at half
+     * of it; none when grace and margin meet. */
+    for (int i = 0; i < 1000; i++) {
+        assert_true(klease__renew_jitter_ns(10 * S, 0, &rng) < 1 * S);
+        assert_true(klease__renew_jitter_ns(10 * S, 9800 * MS, &rng) < 100 * MS);
+    }
     assert_int_equal(klease__renew_jitter_ns(1 * S, 1 * S, &rng), 0);
     klease__test_renew_jitter(false);
 }
