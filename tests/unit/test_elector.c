@@ -643,6 +643,54 @@ static void test_follower_acquires_when_the_followed_claim_expires(void **state)
     close_and_free(f);
 }
 
+/* The shared watch resumes from the newest version it saw (a bookmark's
+ * too), at least a second after the last stream began, and after a 410
+ * Expired starts again from the current state (no version: every lease
+ * arrives as ADDED first). The follower keeps following throughout. */
+static void test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other");
+    f->opts.vacate_timeout_ms = 0;
+    f->client->log.fn = capture_log;
+    f->client->log.user = f;
+    char *renewal = watch_line("MODIFIED", 11, "other", now_wall(f), 30, 3);
+    char stream1[4096];
+    snprintf(stream1, sizeof stream1,
+             "%s{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Lease\",\"metadata\":"
+             "{\"resourceVersion\":\"15\"}}}\n",
+             renewal);
+    free(renewal);
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = stream1});
+    scripted_push(f->t, (scripted_reply){.http_status = 200,
+                                         .body = "{\"type\":\"ERROR\",\"object\":{\"kind\":"
+                                                 "\"Status\",\"status\":\"Failure\",\"reason\":"
+                                                 "\"Expired\",\"code\":410}}\n"});
+    scripted_push(f->t, (scripted_reply){.hang = true});
+    spawn(f);
+    /* Each clean end waits for the stream's first second to pass. */
+    for (size_t want = 3; want <= 4; want++) {
+        for (int i = 0; i < 10000 && f->t->nrequests < want; i++) {
+            klease__fake_clock_advance(f->fc, 100 * MS);
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        assert_true(f->t->nrequests >= want);
+    }
+    assert_true(scripted_await_hang(f->t));
+    assert_null(strstr(f->t->requests[1].path, "resourceVersion"));
+    assert_non_null(strstr(f->t->requests[2].path, "&resourceVersion=15"));
+    assert_null(strstr(f->t->requests[3].path, "resourceVersion"));
+    for (size_t i = 1; i <= 3; i++)
+        assert_true(f->t->requests[i].stream);
+    /* Neither the bookmark nor the 410 was taken for a change of holder. */
+    assert_string_equal(f->t->requests[f->t->nrequests - 1].method, "GET");
+    pthread_mutex_lock(&f->mu);
+    assert_null(strstr(f->log, "watch failed"));
+    pthread_mutex_unlock(&f->mu);
+    close_and_free(f);
+}
+
 static void test_follower_polls_when_the_watch_fails(void **state)
 {
     (void)state;
@@ -872,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
+        cmocka_unit_test(test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410),
         cmocka_unit_test(test_follower_polls_when_the_watch_fails),
         cmocka_unit_test(test_close_interrupts_a_hanging_watch_promptly),
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
