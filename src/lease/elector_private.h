@@ -55,6 +55,7 @@ struct klease_elector {
 
     /* Engine thread only. */
     bool started;
+    bool timer_reserved; /* its slot in the engine's timer heap */
     bool stop_begun;
     bool finished;
     klease__timer timer;

@@ -331,7 +331,8 @@ static void finish(klease_elector *e, klease_status final)
 /* The engine is done with the elector: close may free it from now on. */
 static void release(klease_elector *e)
 {
-    klease__engine_timers_release(e->eng, 1);
+    if (e->timer_reserved)
+        klease__engine_timers_release(e->eng, 1);
     pthread_mutex_lock(&e->mu);
     e->released = true;
     pthread_cond_broadcast(&e->cond);
@@ -378,6 +379,7 @@ void klease__elector_on_kick(void *arg)
         e->started = true;
         klease_error err;
         klease_status st = klease__engine_timers_reserve(e->eng, 1, &err);
+        e->timer_reserved = st == KLEASE_OK;
         if (st != KLEASE_OK) {
             e->fatal = st;
             e->fatal_err = err;
