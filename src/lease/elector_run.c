@@ -328,7 +328,9 @@ static void finish(klease_elector *e, klease_status final)
     klease__elector_publish(e, NULL, final);
 }
 
-/* The engine is done with the elector: close may free it from now on. */
+/* The engine is done with the elector: close may free it from now on. Only
+ * on the way out after close's task ran (stop), so that task is no longer
+ * queued when the elector is freed. */
 static void release(klease_elector *e)
 {
     if (e->timer_reserved)
@@ -383,12 +385,8 @@ void klease__elector_on_kick(void *arg)
         if (st != KLEASE_OK) {
             e->fatal = st;
             e->fatal_err = err;
-            e->stop_begun = true;
-            finish(e, st);
-            release(e); /* (close still waits for this) */
-            return;
-        }
-        if (!closing(e)) {
+            finish(e, st); /* close's task releases it (stop): its task may be queued */
+        } else if (!closing(e)) {
             claim_now(e);
             return;
         }

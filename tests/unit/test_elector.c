@@ -132,6 +132,15 @@ static void await_calls(fixture *f, uint64_t n)
     fail_msg("fewer than %llu callbacks within 10 s", (unsigned long long)n);
 }
 
+/* Requests the transport has seen (it records them on the engine's threads). */
+static size_t requests_made(fixture *f)
+{
+    pthread_mutex_lock(&f->t->mu);
+    size_t n = f->t->nrequests;
+    pthread_mutex_unlock(&f->t->mu);
+    return n;
+}
+
 /* Waits (real time, up to 10 s) until the log holds `needle`. */
 static bool await_log(fixture *f, const char *needle)
 {
@@ -670,14 +679,15 @@ static void test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410(
     spawn(f);
     /* Each clean end waits for the stream's first second to pass. */
     for (size_t want = 3; want <= 4; want++) {
-        for (int i = 0; i < 10000 && f->t->nrequests < want; i++) {
+        for (int i = 0; i < 10000 && requests_made(f) < want; i++) {
             klease__fake_clock_advance(f->fc, 100 * MS);
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
         }
-        assert_true(f->t->nrequests >= want);
+        assert_true(requests_made(f) >= want);
     }
     assert_true(scripted_await_hang(f->t));
+    pthread_mutex_lock(&f->t->mu);
     assert_null(strstr(f->t->requests[1].path, "resourceVersion"));
     assert_non_null(strstr(f->t->requests[2].path, "&resourceVersion=15"));
     assert_null(strstr(f->t->requests[3].path, "resourceVersion"));
@@ -685,6 +695,7 @@ static void test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410(
         assert_true(f->t->requests[i].stream);
     /* Neither the bookmark nor the 410 was taken for a change of holder. */
     assert_string_equal(f->t->requests[f->t->nrequests - 1].method, "GET");
+    pthread_mutex_unlock(&f->t->mu);
     pthread_mutex_lock(&f->mu);
     assert_null(strstr(f->log, "watch failed"));
     pthread_mutex_unlock(&f->mu);
