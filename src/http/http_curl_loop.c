@@ -464,8 +464,8 @@ klease_status klease__curl_loop_new(klease__transport *base, const klease__clock
         /* Keep every connection the cap allows (plus the watches' own): the
          * default cache holds 4 per transfer in flight, so with few in flight
          * it closes connections that the next burst of renewals opens again. */
-        (mc = curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
-                                (long)t->max_connections + 8)) != CURLM_OK) {
+        (mc = curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)t->max_connections + 8)) !=
+            CURLM_OK) {
         loop_free(&l->base);
         return klease__fail(err, mc == CURLM_OUT_OF_MEMORY ? KLEASE_ENOMEM : KLEASE_ECONFIG,
                             "libcurl refused the loop's options: %s", curl_multi_strerror(mc));
