@@ -34,8 +34,9 @@ static void sleep_ms(long long ms)
     }
 }
 
-/* Runs on the elector's thread: keep it short (the elector cannot renew
- * while it runs) and never close the elector from here. */
+/* Runs on the client's callback thread: keep it short (the callbacks of the
+ * client's other electors wait behind it; renewals do not) and never close
+ * this elector from here. */
 static void on_change(void *user, const klease_claim *claim, bool leading, klease_status status)
 {
     const char *me = user;

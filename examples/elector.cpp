@@ -37,7 +37,7 @@ int main(int argc, char **argv)
         mo.create_if_missing = true;
         klease::manager manager(client, lease, mo);
 
-        std::mutex out_mu; // the callback runs on the elector's thread
+        std::mutex out_mu; // the callback runs on the client's callback thread
         std::atomic<int> changes{0};
         klease::elector_options eo;
         eo.on_change = [&](const std::optional<klease::claim> &claim, bool leading,

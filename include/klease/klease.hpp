@@ -343,7 +343,7 @@ class manager
     std::unique_ptr<klease_manager, deleter> m_;
 };
 
-/* Called on the elector's thread when the claim changes (see
+/* Called on the client's callback thread when the claim changes (see
  * klease_elector_change_fn). Must not throw and must not close the elector. */
 using change_fn =
     std::function<void(const std::optional<claim> &claim, bool leading, klease_status status)>;

@@ -12,7 +12,7 @@
  * SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the group.
  * The loop also wakes at the stop times computed from our claim's deadline,
  * which is a pure time value, so CMD is stopped on time even if the
- * elector's thread is stuck on a hung API server. klease exits only when no
+ * API server hangs. klease exits only when no
  * process of the group is left (exec_proc.c: process group, subreaper,
  * watchdog, inherited fds). */
 #include "cli.h"
@@ -68,7 +68,7 @@ typedef struct supervisor {
     klease_status last_status;
 } supervisor;
 
-/* Runs on the elector's thread: must be quick and must not close the elector. */
+/* Runs on the client's callback thread: must be quick and must not close the elector. */
 static void on_change(void *user, const klease_claim *claim, bool leading, klease_status status)
 {
     supervisor *s = user;
