@@ -44,8 +44,8 @@ child=build-bench/tests/integration/elector_child
 # HTTP/1.1 (the simulator) and over TLS + HTTP/2 (nghttpx in front of it).
 if ((quick)); then
     handovers=10 kills=3 renewals=200
-    many=1000 many_duration=5 many_cycles=2 followers=200 followers_window=5
-    proto_cycles=2
+    many=1000 many_duration=5 many_cycles=2 followers=200 followers_window=3
+    proto_cycles=1
 else
     handovers=60 kills=10 renewals=1000
     many=10000 many_duration=30 many_cycles=3 followers=1000 followers_window=10
@@ -98,6 +98,7 @@ footprint() {
     rm -rf "$tmp"
 }
 
+run_start=$(date +%s)
 {
     machine
     echo "bench: fast path" >&2
@@ -126,6 +127,7 @@ footprint() {
     printf '{"bench":"machine_end","date":"%s","loadavg":"%s"}\n' \
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/latest.jsonl"
+echo "bench: the benchmarks ran in $(($(date +%s) - run_start)) s (builds not counted)" >&2
 
 if ((report)); then
     python3 scripts/bench_report.py "$out/latest.jsonl" >docs/BENCHMARKS.md
