@@ -298,6 +298,21 @@ static void test_a_holder_with_an_embedded_nul_is_held_but_never_by_us(void **st
     assert_false(klease__lease_same_holder(&a, &upper));
 }
 
+/* The scan for \u0000 jumps from backslash to backslash: a NUL escape that
+ * follows other escapes, or sits at the very end of the string, is still
+ * found, and the escapes before it keep their meaning. */
+static void test_a_nul_escape_after_other_escapes_or_at_the_end_is_still_found(void **state)
+{
+    (void)state;
+    klease__lease a = decode_holder("a\\\"b\\\\c\\nd\\u0000");
+    assert_true(a.has_holder);
+    assert_true(a.holder_truncated);
+    assert_false(klease__lease_held_by(&a, "a\"b\\c\nd"));
+    klease__lease b = decode_holder("a\\\"b\\\\c\\nd");
+    assert_false(b.holder_truncated);
+    assert_true(klease__lease_held_by(&b, "a\"b\\c\nd"));
+}
+
 static void test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder(void **state)
 {
     (void)state;
@@ -362,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_identities_with_quotes_are_escaped_and_round_trip),
         cmocka_unit_test(test_a_holder_with_an_embedded_nul_is_held_but_never_by_us),
         cmocka_unit_test(test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder),
+        cmocka_unit_test(test_a_nul_escape_after_other_escapes_or_at_the_end_is_still_found),
         cmocka_unit_test(test_an_over_long_holder_never_equals_its_prefix),
         cmocka_unit_test(test_every_allocation_failure_decoding_a_nul_holder_is_enomem),
     };
