@@ -30,9 +30,13 @@
  * followed by text) from being taken for one. */
 static size_t find_nul_escape(const char *text, size_t len, size_t from)
 {
+    /* memchr jumps between backslashes: every response and watch event
+     * passes through here, and most have no backslash at all. */
     for (size_t i = from; i + 1 < len; i++) {
-        if (text[i] != '\\')
-            continue;
+        const char *bs = memchr(text + i, '\\', len - 1 - i);
+        if (bs == NULL)
+            break;
+        i = (size_t)(bs - text);
         if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0)
             return i;
         i++; /* skip the escaped character */

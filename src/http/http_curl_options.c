@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,30 @@ static curl_socket_t open_socket(void *user, curlsocktype purpose, struct curl_s
     (void)user;
     (void)purpose;
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* libcurl (7.88, OpenSSL) puts every TLS context in SSL_MODE_RELEASE_BUFFERS:
+ * OpenSSL then frees a connection's 16 KiB record buffers whenever they run
+ * empty and allocates them again for the next record, twice per response
+ * here (headers and body arrive as two records). Keeping them costs about
+ * 34 KiB per connection (a handful per client). Measured with callgrind at
+ * steady state (30 leases): about 10% fewer instructions in SSL_read per
+ * renewal, a small win that changes nothing about verification. */
+static CURLcode keep_tls_buffers(CURL *e, void *ssl_ctx, void *user)
+{
+    (void)e;
+    (void)user;
+    SSL_CTX_clear_mode((SSL_CTX *)ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+    return CURLE_OK;
+}
+
+/* The context libcurl hands to CURLOPT_SSL_CTX_FUNCTION is an OpenSSL
+ * SSL_CTX only when OpenSSL is its TLS backend (wolfSSL and mbedTLS pass
+ * their own types); with any other backend the buffers are left alone. */
+static bool tls_backend_is_openssl(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v != NULL && v->ssl_version != NULL && strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
 }
 
 /* An option libcurl refused. For options that carry security (the CA, the
@@ -106,6 +131,8 @@ static klease_status configure_handle(curl_transport *t, CURL *e, bool *configur
         struct curl_blob ca = {t->ca_pem, t->ca_pem_len, CURL_BLOB_NOCOPY};
         SETOPT(e, CURLOPT_CAINFO_BLOB, &ca);
     }
+    if (tls_backend_is_openssl())
+        SETOPT(e, CURLOPT_SSL_CTX_FUNCTION, keep_tls_buffers);
     SETOPT(e, CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
     SETOPT(e, CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
     *configured = true;
@@ -129,12 +156,38 @@ static klease_status set_url(curl_transport *t, CURL *e, const klease__http_requ
     return KLEASE_OK;
 }
 
-/* The request's header list into *headers (the caller frees it). The bearer
- * token is wiped from the stack buffer it passed through. */
+/* The longest header line we send: a bearer token beyond it is refused. */
+#define HEADER_LINE_MAX 8192
+
+/* Appends the line `prefix` `value` to *h, put together in a buffer of the
+ * line's own size: a per-request snprintf into, and wipe of, an 8 KiB
+ * buffer cost more than the rest of the request's options together. A
+ * `secret` line is wiped from that buffer once libcurl has its copy. */
+static bool append_header(struct curl_slist **h, const char *prefix, const char *value, bool secret)
+{
+    size_t prefix_len = strlen(prefix), value_len = strlen(value);
+    size_t len = prefix_len + value_len;
+    char small[256];
+    char *line = len < sizeof small ? small : klease__malloc(len + 1);
+    if (line == NULL)
+        return false;
+    memcpy(line, prefix, prefix_len);
+    memcpy(line + prefix_len, value, value_len + 1);
+    struct curl_slist *tmp = curl_slist_append(*h, line);
+    if (secret)
+        explicit_bzero(line, len);
+    if (line != small)
+        klease__free(line);
+    if (tmp == NULL)
+        return false;
+    *h = tmp;
+    return true;
+}
+
+/* The request's header list into *headers (the caller frees it). */
 static klease_status build_headers(const klease__http_request *req, const klease__auth *auth,
                                    struct curl_slist **headers, klease_error *err)
 {
-    char line[8192];
     struct curl_slist *h = NULL, *tmp;
     const char *fixed[] = {"Accept: application/json", "Expect:"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
@@ -142,24 +195,17 @@ static klease_status build_headers(const klease__http_request *req, const klease
             goto oom;
         h = tmp;
     }
-    if (req->content_type != NULL) {
-        snprintf(line, sizeof line, "Content-Type: %s", req->content_type);
-        if ((tmp = curl_slist_append(h, line)) == NULL)
-            goto oom;
-        h = tmp;
-    }
+    if (req->content_type != NULL && !append_header(&h, "Content-Type: ", req->content_type, false))
+        goto oom;
     if (auth->bearer_token != NULL) {
-        int n = snprintf(line, sizeof line, "Authorization: Bearer %s", auth->bearer_token);
-        if (n < 0 || (size_t)n >= sizeof line) {
-            explicit_bzero(line, sizeof line);
+        static const char prefix[] = "Authorization: Bearer ";
+        size_t n = sizeof prefix - 1 + strlen(auth->bearer_token);
+        if (n >= HEADER_LINE_MAX) {
             curl_slist_free_all(h);
-            return klease__fail(err, KLEASE_EAUTH, "bearer token is too long (%d bytes)", n);
+            return klease__fail(err, KLEASE_EAUTH, "bearer token is too long (%zu bytes)", n);
         }
-        tmp = curl_slist_append(h, line);
-        explicit_bzero(line, sizeof line);
-        if (tmp == NULL)
+        if (!append_header(&h, prefix, auth->bearer_token, true))
             goto oom;
-        h = tmp;
     }
     *headers = h;
     return KLEASE_OK;

@@ -5,6 +5,8 @@
 #include "core/json.h"
 #include "core/microtime.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #define API_VERSION "coordination.k8s.io/v1"
@@ -183,8 +185,101 @@ char *klease__lease_acquire_body(const char *resource_version, const char *holde
     return print_and_delete(doc, ok);
 }
 
+/* The bytes of `s` as cJSON prints a string value, quotes included: '"',
+ * '\\' and the control characters escaped exactly as cJSON 1.7 does (\b \f
+ * \n \r \t, other bytes below 0x20 as \u00xx), everything else as it is.
+ * With out NULL it only counts. */
+static size_t put_json_string(char *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (out != NULL)                                                                           \
+            out[n] = (ch);                                                                         \
+        n++;                                                                                       \
+    } while (0)
+    PUT('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        const char *esc = NULL;
+        switch (*p) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default: break;
+        }
+        if (esc != NULL) {
+            PUT(esc[0]);
+            PUT(esc[1]);
+        } else if (*p < 0x20) {
+            PUT('\\');
+            PUT('u');
+            PUT('0');
+            PUT('0');
+            PUT(hex[*p >> 4]);
+            PUT(hex[*p & 0xf]);
+        } else {
+            PUT((char)*p);
+        }
+    }
+    PUT('"');
+#undef PUT
+    return n;
+}
+
+/* Appends `len` bytes of `s` at *at. */
+static void put(char **at, const char *s, size_t len)
+{
+    memcpy(*at, s, len);
+    *at += len;
+}
+
+/* Every renewal of every lease builds this body, so it is written directly
+ * rather than through a cJSON tree (a dozen allocations and a print): the
+ * bytes are the ones cJSON_PrintUnformatted gives for the same tree (keys
+ * sorted, integers as %d), pinned by tests/unit/test_codec.c. Durations
+ * outside what cJSON prints as a plain int, and a missing resource version,
+ * take the tree path below. The result is freed with cJSON_free like every
+ * other body. */
+static char *renew_body_direct(const char *resource_version, int64_t now_ns, int64_t duration_s)
+{
+    static const char head[] = "{\"apiVersion\":\"" API_VERSION "\",\"kind\":\"Lease\","
+                               "\"metadata\":{\"resourceVersion\":";
+    static const char mid[] = "},\"spec\":{\"leaseDurationSeconds\":";
+    static const char time_key[] = ",\"renewTime\":\"";
+    char when[KLEASE__MICROTIME_LEN + 1], duration[16];
+    if (klease__microtime_format(now_ns, when) != KLEASE_OK)
+        return NULL;
+    int dn = snprintf(duration, sizeof duration, "%d", (int)duration_s);
+    if (dn < 0 || (size_t)dn >= sizeof duration)
+        return NULL;
+    size_t rv_len = put_json_string(NULL, resource_version);
+    size_t len = sizeof head - 1 + rv_len + sizeof mid - 1 + (size_t)dn + sizeof time_key - 1 +
+                 KLEASE__MICROTIME_LEN + 3; /* "}} */
+    char *body = cJSON_malloc(len + 1);
+    if (body == NULL)
+        return NULL;
+    char *at = body;
+    put(&at, head, sizeof head - 1);
+    at += put_json_string(at, resource_version);
+    put(&at, mid, sizeof mid - 1);
+    put(&at, duration, (size_t)dn);
+    put(&at, time_key, sizeof time_key - 1);
+    put(&at, when, KLEASE__MICROTIME_LEN);
+    put(&at, "\"}}", 4); /* with the NUL */
+    return body;
+}
+
 char *klease__lease_renew_body(const char *resource_version, int64_t now_ns, int64_t duration_s)
 {
+    /* cJSON prints a number as %d only when it equals its int value, which
+     * it saturates at INT_MIN/INT_MAX. */
+    if (resource_version != NULL && duration_s > INT_MIN && duration_s < INT_MAX)
+        return renew_body_direct(resource_version, now_ns, duration_s);
     cJSON *spec = NULL;
     cJSON *doc = lease_skeleton(resource_version, NULL, &spec);
     bool ok = doc != NULL &&

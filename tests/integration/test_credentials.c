@@ -59,6 +59,51 @@ static void test_a_rotating_token_file_is_followed(void **state)
     ksim_stop(sim);
 }
 
+/* The Authorization line is put together in a buffer of its own size (a
+ * short one on the stack, a long one on the heap): a 2,000-byte token must
+ * reach the server whole, one that differs only in its last byte must not
+ * pass, and one past the 8 KiB header line limit is refused before sending. */
+static void test_a_long_bearer_token_is_sent_whole_and_an_oversized_one_refused(void **state)
+{
+    (void)state;
+    ksim *sim = itest_sim(NULL);
+    char token[2001], kubeconfig[1024], user[2100];
+    for (size_t i = 0; i < sizeof token - 1; i++)
+        token[i] = (char)('a' + i % 26);
+    token[sizeof token - 1] = '\0';
+    assert_int_equal(ksim_add_token(sim, token, "long", true), 0);
+    klease_error err;
+
+    snprintf(kubeconfig, sizeof kubeconfig, "%s/kubeconfig-long-token", ksim_workdir(sim));
+    snprintf(user, sizeof user, "    token: %s\n", token);
+    itest_write_kubeconfig(sim, kubeconfig, user);
+    klease_client *c = itest_client_from(kubeconfig, 0);
+    assert_int_equal(get(c, &err), KLEASE_ENOTFOUND); /* authenticated */
+    klease_client_free(c);
+
+    token[sizeof token - 2] = 'Z';
+    snprintf(user, sizeof user, "    token: %s\n", token);
+    itest_write_kubeconfig(sim, kubeconfig, user);
+    c = itest_client_from(kubeconfig, 0);
+    assert_int_equal(get(c, &err), KLEASE_EAUTH);
+    klease_client_free(c);
+
+    char *huge = klease__malloc(9000), *huge_user = klease__malloc(9100);
+    assert_non_null(huge);
+    assert_non_null(huge_user);
+    memset(huge, 'x', 8999);
+    huge[8999] = '\0';
+    snprintf(huge_user, 9100, "    token: %s\n", huge);
+    itest_write_kubeconfig(sim, kubeconfig, huge_user);
+    c = itest_client_from(kubeconfig, 0);
+    assert_int_equal(get(c, &err), KLEASE_EAUTH);
+    assert_non_null(strstr(err.message, "bearer token is too long"));
+    klease_client_free(c);
+    klease__free(huge);
+    klease__free(huge_user);
+    ksim_stop(sim);
+}
+
 /* A client whose kubeconfig (written to `kubeconfig`) runs `plugin` as its
  * exec credential plugin. */
 static klease_client *exec_plugin_client(ksim *sim, const char *plugin, const char *kubeconfig,
@@ -324,6 +369,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_rotating_token_file_is_followed),
+        cmocka_unit_test(test_a_long_bearer_token_is_sent_whole_and_an_oversized_one_refused),
         cmocka_unit_test(test_an_exec_plugin_is_run_again_after_a_401),
         cmocka_unit_test(test_user_info_in_a_server_url_never_reaches_a_log_line_or_an_error),
         cmocka_unit_test(test_a_slow_exec_plugin_fails_the_call_at_its_time_limit),

@@ -236,6 +236,63 @@ static void test_renew_body_is_the_seeds_bytes(void **state)
     cJSON_free(body);
 }
 
+/* What cJSON prints for the renew body's tree: the bytes the direct encoder
+ * of the renew body must reproduce. */
+static char *renew_body_by_cjson(const char *rv, int64_t now_ns, int64_t duration_s)
+{
+    char when[KLEASE__MICROTIME_LEN + 1];
+    assert_int_equal(klease__microtime_format(now_ns, when), KLEASE_OK);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "apiVersion", "coordination.k8s.io/v1");
+    cJSON_AddStringToObject(doc, "kind", "Lease");
+    cJSON *metadata = cJSON_AddObjectToObject(doc, "metadata");
+    cJSON_AddStringToObject(metadata, "resourceVersion", rv);
+    cJSON *spec = cJSON_AddObjectToObject(doc, "spec");
+    cJSON_AddNumberToObject(spec, "leaseDurationSeconds", (double)duration_s);
+    cJSON_AddStringToObject(spec, "renewTime", when);
+    char *out = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    return out;
+}
+
+/* The renew body is written without a cJSON tree; for every byte a
+ * resource version may hold (escapes, control characters, UTF-8), and
+ * durations up to and past int's range, its bytes equal cJSON's. */
+static void test_renew_body_bytes_equal_cjsons_for_any_resource_version_and_duration(void **state)
+{
+    (void)state;
+    const char *rvs[] = {"1",
+                         "",
+                         "a\"b\\c/d",
+                         "\b\f\n\r\t\x01\x1f\x7f",
+                         "h\xc3\xa9\xe2\x82\xac",
+                         "123456789012345678901234567890"};
+    const int64_t durations[] = {
+        0, 1, -1, 30, 3600, INT32_MAX - 1, INT32_MIN + 1, INT32_MAX, INT32_MIN, (int64_t)1 << 40};
+    const int64_t times[] = {0, mt("2026-11-23T18:38:51.150110Z"),
+                             mt("1999-12-31T23:59:59.999999Z")};
+    char rv[2] = {0, 0};
+    for (int b = 1; b < 256; b++) {
+        rv[0] = (char)b;
+        char *got = klease__lease_renew_body(rv, times[1], 30);
+        char *want = renew_body_by_cjson(rv, times[1], 30);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        cJSON_free(got);
+        cJSON_free(want);
+    }
+    for (size_t i = 0; i < sizeof rvs / sizeof rvs[0]; i++)
+        for (size_t j = 0; j < sizeof durations / sizeof durations[0]; j++)
+            for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
+                char *got = klease__lease_renew_body(rvs[i], times[k], durations[j]);
+                char *want = renew_body_by_cjson(rvs[i], times[k], durations[j]);
+                assert_non_null(got);
+                assert_string_equal(got, want);
+                cJSON_free(got);
+                cJSON_free(want);
+            }
+}
+
 static void test_vacate_body_is_the_seeds_bytes(void **state)
 {
     (void)state;
@@ -298,6 +355,21 @@ static void test_a_holder_with_an_embedded_nul_is_held_but_never_by_us(void **st
     assert_false(klease__lease_same_holder(&a, &upper));
 }
 
+/* The scan for \u0000 jumps from backslash to backslash: a NUL escape that
+ * follows other escapes, or sits at the very end of the string, is still
+ * found, and the escapes before it keep their meaning. */
+static void test_a_nul_escape_after_other_escapes_or_at_the_end_is_still_found(void **state)
+{
+    (void)state;
+    klease__lease a = decode_holder("a\\\"b\\\\c\\nd\\u0000");
+    assert_true(a.has_holder);
+    assert_true(a.holder_truncated);
+    assert_false(klease__lease_held_by(&a, "a\"b\\c\nd"));
+    klease__lease b = decode_holder("a\\\"b\\\\c\\nd");
+    assert_false(b.holder_truncated);
+    assert_true(klease__lease_held_by(&b, "a\"b\\c\nd"));
+}
+
 static void test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder(void **state)
 {
     (void)state;
@@ -357,11 +429,13 @@ int main(void)
         cmocka_unit_test(test_overlong_resource_version_is_refused),
         cmocka_unit_test(test_acquire_body_is_the_seeds_bytes),
         cmocka_unit_test(test_renew_body_is_the_seeds_bytes),
+        cmocka_unit_test(test_renew_body_bytes_equal_cjsons_for_any_resource_version_and_duration),
         cmocka_unit_test(test_vacate_body_is_the_seeds_bytes),
         cmocka_unit_test(test_create_body_names_an_unheld_lease),
         cmocka_unit_test(test_identities_with_quotes_are_escaped_and_round_trip),
         cmocka_unit_test(test_a_holder_with_an_embedded_nul_is_held_but_never_by_us),
         cmocka_unit_test(test_an_escaped_backslash_before_u0000_text_is_an_ordinary_holder),
+        cmocka_unit_test(test_a_nul_escape_after_other_escapes_or_at_the_end_is_still_found),
         cmocka_unit_test(test_an_over_long_holder_never_equals_its_prefix),
         cmocka_unit_test(test_every_allocation_failure_decoding_a_nul_holder_is_enomem),
     };
