@@ -57,6 +57,7 @@ struct klease_elector {
     bool started;
     bool stop_begun;
     bool finished;
+    bool timer_reserved; /* holds one slot of the engine's timer heap */
     klease__timer timer;
     klease__wake_for wake;
     int64_t retry_at;

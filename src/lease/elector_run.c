@@ -275,7 +275,9 @@ static void finish(klease_elector *e, klease_status final)
 /* The engine is done with the elector: close may free it from now on. */
 static void release(klease_elector *e)
 {
-    klease__engine_timers_release(e->eng, 1);
+    if (e->timer_reserved)
+        klease__engine_timers_release(e->eng, 1);
+    e->timer_reserved = false;
     pthread_mutex_lock(&e->mu);
     e->released = true;
     pthread_cond_broadcast(&e->cond);
@@ -323,13 +325,14 @@ void klease__elector_on_kick(void *arg)
         klease_error err;
         klease_status st = klease__engine_timers_reserve(e->eng, 1, &err);
         if (st != KLEASE_OK) {
+            /* Stopped, but not released: close's kick (which it posts and
+             * which must run before the elector is freed) releases it. */
             e->fatal = st;
             e->fatal_err = err;
-            e->stop_begun = true;
             finish(e, st);
-            release(e); /* (close still waits for this) */
             return;
         }
+        e->timer_reserved = true;
         if (!closing(e)) {
             claim_now(e);
             return;

@@ -3,7 +3,9 @@
  * fatal errors, and close in each state. */
 #include "cmocka_wrap.h"
 
+#include "core/alloc.h"
 #include "core/fake_clock.h"
+#include "engine/engine.h"
 #include "lease/renew_jitter.h"
 #include "api/client.h"
 #include "lease/manager.h"
@@ -561,6 +563,40 @@ static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **
     assert_int_equal(close_and_free(f), KLEASE_EHTTP);
 }
 
+/* The engine's timer heap is grown on the engine thread when an elector
+ * starts. When that allocation fails the elector must stop with ENOMEM and
+ * leave the engine's accounting as it was: releasing a slot it never got
+ * made the next elector's timer land outside the heap. */
+static void
+test_an_elector_that_cannot_reserve_its_timer_stops_and_leaves_the_engine_sound(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    klease__engine *eng;
+    assert_int_equal(klease__engine_of(f->client, &eng, NULL), KLEASE_OK); /* heap still empty */
+    klease__alloc_fail_after(1); /* the elector itself, then nothing: the heap cannot grow */
+    spawn(f);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has = true;
+    next_change(f, &seen, &claim, &has);
+    klease__alloc_fail_after(-1);
+    assert_false(has);
+    assert_int_equal(klease_elector_wait_change(f->e, &seen, 0, &claim, &has), KLEASE_ECLOSED);
+    await_calls(f, 1); /* carried by the spare event: no memory for another */
+    pthread_mutex_lock(&f->mu);
+    assert_int_equal(f->last_status, KLEASE_ENOMEM);
+    pthread_mutex_unlock(&f->mu);
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_ENOMEM);
+
+    /* A second elector on the same engine leads and arms its renewal. */
+    uint64_t seen2 = 0;
+    lead(f, &seen2);
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
+    push_lease(f->t, 200, 12, NULL, 0, 0, 4);            /* close: the vacate */
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
 static void test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate(void **state)
 {
     (void)state;
@@ -840,6 +876,8 @@ int main(void)
         cmocka_unit_test(test_an_overflowing_wait_change_timeout_waits_for_the_change),
         cmocka_unit_test(test_a_retry_after_never_carries_a_leader_past_its_deadline),
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
+        cmocka_unit_test(
+            test_an_elector_that_cannot_reserve_its_timer_stops_and_leaves_the_engine_sound),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
         cmocka_unit_test(test_follower_polls_when_the_watch_fails),
