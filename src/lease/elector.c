@@ -92,13 +92,18 @@ void klease__elector_publish(klease_elector *e, const klease_claim *claim, kleas
     }
     if (changed && e->opts.on_change != NULL) {
         klease__change_event *target = c;
-        if (target == NULL) {
+        /* Behind a queued spare a change joins it, even when allocated: the
+         * spare takes newer changes on, so a change queued after it would
+         * arrive after a newer one. */
+        if (target == NULL || e->spare_queued) {
             target = &e->spare;
             queue = !e->spare_queued;
             e->spare_queued = true;
         } else {
             queue = true;
         }
+        if (c != NULL && target != c)
+            klease__free(c);
         /* Field by field: a queued spare's link must stay as it is. */
         target->e = e;
         target->has = has;

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/fake_clock.h"
 #include "engine/engine.h"
+#include "lease/elector_private.h"
 #include "lease/renew_jitter.h"
 #include "api/client.h"
 #include "lease/manager.h"
@@ -30,6 +31,9 @@ typedef struct fixture {
     int calls;
     bool last_leading;
     klease_status last_status;
+    /* set: the callback waits (on gate_cond) until it is cleared */
+    bool gate_closed;
+    pthread_cond_t gate_cond;
     /* set: the callback tries to close this elector (it must be refused) */
     klease_elector *close_from_callback;
     klease_status callback_close_status;
@@ -45,6 +49,8 @@ static void on_change(void *user, const klease_claim *claim, bool leading, kleas
     f->calls++;
     f->last_leading = leading;
     f->last_status = status;
+    while (f->gate_closed)
+        pthread_cond_wait(&f->gate_cond, &f->mu);
     klease_elector *e = f->close_from_callback;
     f->close_from_callback = NULL;
     pthread_mutex_unlock(&f->mu);
@@ -85,6 +91,7 @@ static fixture *new_fixture(const char *holder)
 {
     fixture *f = calloc(1, sizeof *f);
     pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->gate_cond, NULL);
     /* Renew exactly at deadline - grace, so the schedule below is exact; the
      * jitter has its own test. */
     klease__test_renew_jitter(false);
@@ -120,6 +127,7 @@ static klease_status close_and_free(fixture *f)
     klease_client_free(f->client);
     scripted_free(f->t);
     klease__fake_clock_free(f->fc);
+    pthread_cond_destroy(&f->gate_cond);
     pthread_mutex_destroy(&f->mu);
     free(f);
     return st;
@@ -597,6 +605,64 @@ test_an_elector_that_cannot_reserve_its_timer_stops_and_leaves_the_engine_sound(
     assert_int_equal(close_and_free(f), KLEASE_OK);
 }
 
+/* Changes published while no event can be allocated ride on the elector's
+ * spare event, which takes newer ones on while it is queued. A change that
+ * could be allocated meanwhile must not queue behind the spare: the spare,
+ * carrying a newer change, would arrive before it, and the last callback
+ * would report a stale state (here: leading, while we no longer lead). */
+static void test_the_last_callback_reports_the_latest_change_when_memory_runs_out(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0;
+    pthread_mutex_lock(&f->mu);
+    f->gate_closed = true; /* the first callback holds the callback thread */
+    pthread_mutex_unlock(&f->mu);
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen); /* change 1: leading (allocated) */
+    bool has;
+
+    /* Change 2, without memory: the renewal fails and leadership ends at
+     * the margin; the spare carries the loss. */
+    klease__alloc_fail_after(0);
+    klease__fake_clock_advance(f->fc, claim.deadline_mono_ns - 500 * MS - now_mono(f));
+    next_change(f, &seen, &claim, &has);
+    assert_false(klease_elector_is_leader(f->e));
+
+    /* Change 3, allocated: a renewal lands, we lead again. */
+    klease__alloc_fail_after(-1);
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 100 * MS, 30, 4);
+    klease__fake_clock_advance(f->fc, 100 * MS);
+    next_change(f, &seen, &claim, &has);
+    assert_true(klease_elector_is_leader(f->e));
+
+    /* Change 4, without memory again: its leadership ends at its margin. */
+    klease__alloc_fail_after(0);
+    klease__fake_clock_advance(f->fc, claim.deadline_mono_ns - 500 * MS - now_mono(f));
+    next_change(f, &seen, &claim, &has);
+    klease__alloc_fail_after(-1);
+    assert_false(klease_elector_is_leader(f->e));
+
+    pthread_mutex_lock(&f->mu);
+    f->gate_closed = false;
+    pthread_cond_broadcast(&f->gate_cond);
+    pthread_mutex_unlock(&f->mu);
+    /* Every queued change delivered (real-time bound, 10 s). */
+    for (int i = 0; i < 10000; i++) {
+        pthread_mutex_lock(&f->e->mu);
+        unsigned queued = f->e->queued_events;
+        pthread_mutex_unlock(&f->e->mu);
+        if (queued == 0)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&f->mu);
+    assert_false(f->last_leading);
+    pthread_mutex_unlock(&f->mu);
+    close_and_free(f);
+}
+
 static void test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate(void **state)
 {
     (void)state;
@@ -878,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
         cmocka_unit_test(
             test_an_elector_that_cannot_reserve_its_timer_stops_and_leaves_the_engine_sound),
+        cmocka_unit_test(test_the_last_callback_reports_the_latest_change_when_memory_runs_out),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
         cmocka_unit_test(test_follower_polls_when_the_watch_fails),
