@@ -811,6 +811,72 @@ static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
     close_and_free(f);
 }
 
+typedef struct timed_closer {
+    klease_elector *e;
+    atomic_bool done;
+} timed_closer;
+
+static void *timed_close_thread(void *arg)
+{
+    timed_closer *c = arg;
+    klease_elector_close(c->e, NULL);
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+/* With a zero backoff, a failure found before anything is sent (no memory
+ * for the request) re-arms the retry timer for the current instant. The
+ * engine must still get to its tasks and its loop: it used to fire that
+ * timer again and again without ever leaving its timer pass, so every
+ * other elector of the client starved (here: closing one never returned). */
+static void test_a_zero_backoff_elector_failing_without_memory_starves_no_other(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    uint64_t seen = 0;
+    lead(f, &seen); /* B: leads, then sleeps until its renewal */
+
+    /* A: same client (same engine), its own manager, the lease unheld in
+     * its cache: it tries to acquire at once, and fails without memory. */
+    push_lease(f->t, 200, 10, NULL, now_wall(f), 30, 3);
+    klease_manager *m2;
+    assert_int_equal(klease_manager_init(&m2, f->client, NULL, "lease-a", NULL, NULL), KLEASE_OK);
+    klease_elector_options o = f->opts;
+    o.on_change = NULL;
+    o.min_backoff_ms = 0;
+    o.max_backoff_ms = 0;
+    o.vacate_timeout_ms = 0;
+    klease_elector *a;
+    klease__alloc_fail_after(1); /* the elector itself, then nothing (the heap has room) */
+    assert_int_equal(klease_spawn(&a, m2, "you", &f->params, &o, NULL), KLEASE_OK);
+    /* Real-time bound: it has failed many times over within 10 s. */
+    for (int i = 0; i < 10000 && klease_elector_status(a, NULL) != KLEASE_ENOMEM; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(klease_elector_status(a, NULL), KLEASE_ENOMEM);
+
+    timed_closer c = {.e = f->e};
+    atomic_init(&c.done, false);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, timed_close_thread, &c), 0);
+    /* Real-time bound, generous for a loaded machine: closing B needs one
+     * pass of the engine (its vacate fails at once without memory). */
+    for (int i = 0; i < 10000 && !atomic_load(&c.done); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    bool closed = atomic_load(&c.done);
+    klease__alloc_fail_after(-1);
+    if (!closed)
+        fail_msg("closing another elector did not return within 10 s");
+    pthread_join(th, NULL);
+    f->e = NULL;
+    assert_int_equal(klease_elector_close(a, NULL), KLEASE_OK);
+    klease_manager_free(m2);
+    close_and_free(f);
+}
+
 static void test_spawn_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -951,6 +1017,7 @@ int main(void)
         cmocka_unit_test(test_close_interrupts_a_hanging_watch_promptly),
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
         cmocka_unit_test(test_close_stops_leading_before_the_vacate_is_sent),
+        cmocka_unit_test(test_a_zero_backoff_elector_failing_without_memory_starves_no_other),
         cmocka_unit_test(test_spawn_rejects_bad_arguments),
         cmocka_unit_test(test_close_wakes_every_waiter_and_frees_only_after_they_left),
         cmocka_unit_test(test_close_from_the_callback_is_refused_and_changes_nothing),
