@@ -233,6 +233,7 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     e->margin_ns = margin_ms * KLEASE__NS_PER_MS; /* < grace < duration: no overflow */
     e->opts = o;
     e->kick = (klease__task){.fn = klease__elector_on_kick, .arg = e};
+    e->close_task = (klease__task){.fn = klease__elector_on_close, .arg = e};
     e->timer = (klease__timer){.fn = klease__elector_on_timer, .arg = e};
     /* Distinct per elector, so leases acquired together drift apart. */
     e->rng = ((uint64_t)(uintptr_t)e * UINT64_C(0x9E3779B97F4A7C15)) ^
@@ -337,7 +338,8 @@ klease_status klease_elector_close(klease_elector *e, klease_error *err)
     pthread_cond_broadcast(&e->cond); /* wakes every waiter */
     pthread_mutex_unlock(&e->mu);
     klease__cancel_fire(&e->cancel); /* ends the request in flight */
-    klease__engine_post(e->eng, &e->kick);
+    /* Behind the kick (posted by spawn): they run in that order. */
+    klease__engine_post(e->eng, &e->close_task);
 
     /* From another elector's callback, this elector's last callbacks queue
      * behind the running one: they are dropped instead of waited for, so no

@@ -320,26 +320,30 @@ static void stop(klease_elector *e)
 void klease__elector_on_kick(void *arg)
 {
     klease_elector *e = arg;
-    if (!e->started) {
-        e->started = true;
-        klease_error err;
-        klease_status st = klease__engine_timers_reserve(e->eng, 1, &err);
-        if (st != KLEASE_OK) {
-            /* Stopped, but not released: close's kick (which it posts and
-             * which must run before the elector is freed) releases it. */
-            e->fatal = st;
-            e->fatal_err = err;
-            finish(e, st);
-            return;
-        }
-        e->timer_reserved = true;
-        if (!closing(e)) {
-            claim_now(e);
-            return;
-        }
+    if (e->started)
+        return;
+    e->started = true;
+    klease_error err;
+    klease_status st = klease__engine_timers_reserve(e->eng, 1, &err);
+    if (st != KLEASE_OK) {
+        /* Stopped, but not released: the close task releases it. */
+        e->fatal = st;
+        e->fatal_err = err;
+        finish(e, st);
+        return;
     }
-    if (closing(e))
-        stop(e);
+    e->timer_reserved = true;
+    /* Closing already: the close task, queued behind this one, stops it. */
+    if (!closing(e))
+        claim_now(e);
+}
+
+/* Only this task releases the elector (or starts what does), and close
+ * posts it once: nothing of the elector is left queued on the engine when
+ * close frees it. */
+void klease__elector_on_close(void *arg)
+{
+    stop(arg);
 }
 
 void klease__elector_on_timer(void *arg)

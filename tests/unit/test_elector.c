@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/fake_clock.h"
 #include "engine/engine.h"
+#include "engine/engine_private.h"
 #include "lease/elector_private.h"
 #include "lease/renew_jitter.h"
 #include "api/client.h"
@@ -991,6 +992,123 @@ static void test_an_undecodable_watch_event_is_logged_with_its_reason(void **sta
     close_and_free(f);
 }
 
+/* A task that holds the engine thread until the test lets it go. */
+typedef struct engine_blocker {
+    klease__task task;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool running;
+    bool released;
+} engine_blocker;
+
+static void block_engine(void *arg)
+{
+    engine_blocker *b = arg;
+    pthread_mutex_lock(&b->mu);
+    b->running = true;
+    pthread_cond_broadcast(&b->cond);
+    while (!b->released)
+        pthread_cond_wait(&b->cond, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* The interleaving of a close() right after spawn(): close marks the
+ * elector closing while its first kick runs, before the kick looks, and
+ * posts its own task after the kick left the queue. The kick used to stop
+ * and release the elector itself, so close's task (the same kick, queued
+ * again) was still queued when close freed the elector: the engine then
+ * ran it on freed memory (ASan: heap-use-after-free; found by a spawn/close
+ * race hunt, forced here with the elector's lock). */
+static void test_closing_right_after_spawn_leaves_nothing_queued_on_the_engine(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.on_change = NULL; /* close then waits for nothing but the engine */
+    f->opts.vacate_timeout_ms = 0;
+    klease__engine *eng;
+    assert_int_equal(klease__engine_of(f->client, &eng, NULL), KLEASE_OK);
+    engine_blocker b = {.task = {.fn = block_engine, .arg = &b}};
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cond, NULL);
+    klease__engine_post(eng, &b.task);
+    spawn(f); /* its kick queues behind the blocker */
+
+    pthread_mutex_lock(&f->e->mu); /* the kick will wait here to see whether we close */
+    pthread_mutex_lock(&b.mu);
+    b.released = true;
+    pthread_cond_broadcast(&b.cond);
+    pthread_mutex_unlock(&b.mu);
+    /* Real-time bound (10 s): the kick has left the queue. */
+    bool queued = true;
+    for (int i = 0; i < 10000 && queued; i++) {
+        pthread_mutex_lock(&eng->mu);
+        queued = f->e->kick.queued;
+        pthread_mutex_unlock(&eng->mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_false(queued);
+    /* A second blocker holds the engine once the kick is done, so what close
+     * posts stays queued until the test lets it run. */
+    engine_blocker b2 = {.task = {.fn = block_engine, .arg = &b2}};
+    pthread_mutex_init(&b2.mu, NULL);
+    pthread_cond_init(&b2.cond, NULL);
+    klease__engine_post(eng, &b2.task);
+    f->e->closing = true; /* close's first step, as close does it */
+    pthread_mutex_unlock(&f->e->mu);
+
+    /* Real-time bound (10 s): the kick is done, the engine is in the second
+     * blocker. */
+    bool running = false;
+    for (int i = 0; i < 10000 && !running; i++) {
+        pthread_mutex_lock(&b2.mu);
+        running = b2.running;
+        pthread_mutex_unlock(&b2.mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(running);
+
+    timed_closer c = {.e = f->e};
+    atomic_init(&c.done, false);
+    f->e = NULL; /* freed by close from now on */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, timed_close_thread, &c), 0);
+    /* Real-time bound (10 s): close has queued its task behind the blocker. */
+    bool posted = false;
+    for (int i = 0; i < 10000 && !posted; i++) {
+        pthread_mutex_lock(&eng->mu);
+        posted = eng->tasks != NULL;
+        pthread_mutex_unlock(&eng->mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(posted);
+    /* Close must not return while its task is queued: give it 100 ms to
+     * show that it does (it then frees the elector under the task). */
+    for (int i = 0; i < 100 && !atomic_load(&c.done); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&b2.mu);
+    b2.released = true;
+    pthread_cond_broadcast(&b2.cond);
+    pthread_mutex_unlock(&b2.mu);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&b2.cond);
+    pthread_mutex_destroy(&b2.mu);
+
+    /* One more pass of the engine: a task of the freed elector would run now. */
+    uint64_t seen = 0;
+    lead(f, &seen);
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
+    push_lease(f->t, 200, 12, NULL, 0, 0, 4);            /* close: the vacate */
+    f->opts.vacate_timeout_ms = 1000;
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+    pthread_cond_destroy(&b.cond);
+    pthread_mutex_destroy(&b.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1018,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
         cmocka_unit_test(test_close_stops_leading_before_the_vacate_is_sent),
         cmocka_unit_test(test_a_zero_backoff_elector_failing_without_memory_starves_no_other),
+        cmocka_unit_test(test_closing_right_after_spawn_leaves_nothing_queued_on_the_engine),
         cmocka_unit_test(test_spawn_rejects_bad_arguments),
         cmocka_unit_test(test_close_wakes_every_waiter_and_frees_only_after_they_left),
         cmocka_unit_test(test_close_from_the_callback_is_refused_and_changes_nothing),
