@@ -84,7 +84,7 @@ struct klease_elector {
     bool free_when_drained;
     unsigned queued_events; /* changes queued for the callback thread */
     bool spare_queued;
-    unsigned waiters;       /* threads inside wait_change; close waits for them to leave */
+    unsigned waiters; /* threads inside wait_change; close waits for them to leave */
     uint64_t version;
     bool has_claim;
     bool leading;
