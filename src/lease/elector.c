@@ -104,8 +104,10 @@ void klease__elector_publish(klease_elector *e, const klease_claim *claim, kleas
         }
         if (c != NULL && target != c)
             klease__free(c);
-        /* Field by field: a queued spare's link must stay as it is. */
-        target->e = e;
+        /* Field by field: a queued spare's link must stay as it is, and its
+         * owner (set by spawn) is read without the lock. */
+        if (target == c)
+            c->e = e;
         target->has = has;
         target->leading = leading;
         target->final = final;
@@ -232,6 +234,7 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     e->grace_ns = grace_ns;
     e->margin_ns = margin_ms * KLEASE__NS_PER_MS; /* < grace < duration: no overflow */
     e->opts = o;
+    e->spare.e = e;
     e->kick = (klease__task){.fn = klease__elector_on_kick, .arg = e};
     e->close_task = (klease__task){.fn = klease__elector_on_close, .arg = e};
     e->timer = (klease__timer){.fn = klease__elector_on_timer, .arg = e};
