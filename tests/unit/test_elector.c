@@ -705,6 +705,10 @@ static void test_follower_acquires_when_the_followed_claim_expires(void **state)
      * first saw it (the monotonic rule; the wall rule says 31 s), whatever
      * the shared watch (its own limit: timeoutSeconds 300 + 5 s) does. */
     assert_int_equal(f->t->requests[1].timeout_ms, 305000);
+    /* Two sleepers on the fake clock: the hanging watch (until 305 s) and
+     * the engine. With only the watch asleep, the earliest deadline would
+     * be the watch's. Real-time bound, 10 s. */
+    assert_true(klease__fake_clock_await_sleepers(f->fc, 2, 10000));
     assert_int_equal(elector_sleeps_until(f) - now_mono(f), 30 * S);
     klease__fake_clock_advance(f->fc, 30001 * MS);
     uint64_t seen = 0;
