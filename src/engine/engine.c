@@ -217,11 +217,15 @@ static bool run_tasks(klease__engine *e)
     return ran;
 }
 
-/* Runs the timers due by now. */
+/* Runs the timers due by now, at most as many as were armed when the pass
+ * began: a timer that re-arms itself for now (a zero backoff after a failure
+ * found before sending) waits for the next pass, so it cannot keep the
+ * engine from its tasks and its loop. */
 static void run_timers(klease__engine *e)
 {
     int64_t now = klease__mono_ns(e->client->clock);
-    while (e->heap_len > 0 && e->heap[0]->deadline <= now) {
+    size_t budget = e->heap_len;
+    while (budget-- > 0 && e->heap_len > 0 && e->heap[0]->deadline <= now) {
         klease__timer *t = e->heap[0];
         klease__engine_timer_stop(e, t);
         t->fn(t->arg);

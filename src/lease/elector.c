@@ -92,15 +92,22 @@ void klease__elector_publish(klease_elector *e, const klease_claim *claim, kleas
     }
     if (changed && e->opts.on_change != NULL) {
         klease__change_event *target = c;
-        if (target == NULL) {
+        /* Behind a queued spare a change joins it, even when allocated: the
+         * spare takes newer changes on, so a change queued after it would
+         * arrive after a newer one. */
+        if (target == NULL || e->spare_queued) {
             target = &e->spare;
             queue = !e->spare_queued;
             e->spare_queued = true;
         } else {
             queue = true;
         }
-        /* Field by field: a queued spare's link must stay as it is. */
-        target->e = e;
+        if (c != NULL && target != c)
+            klease__free(c);
+        /* Field by field: a queued spare's link must stay as it is, and its
+         * owner (set by spawn) is read without the lock. */
+        if (target == c)
+            c->e = e;
         target->has = has;
         target->leading = leading;
         target->final = final;
@@ -227,7 +234,9 @@ klease_status klease_spawn(klease_elector **out, klease_manager *m, const char *
     e->grace_ns = grace_ns;
     e->margin_ns = margin_ms * KLEASE__NS_PER_MS; /* < grace < duration: no overflow */
     e->opts = o;
+    e->spare.e = e;
     e->kick = (klease__task){.fn = klease__elector_on_kick, .arg = e};
+    e->close_task = (klease__task){.fn = klease__elector_on_close, .arg = e};
     e->timer = (klease__timer){.fn = klease__elector_on_timer, .arg = e};
     e->turn = (klease__turn){.fn = klease__elector_on_turn, .arg = e};
     /* Distinct per elector, so leases acquired together drift apart. */
@@ -333,7 +342,8 @@ klease_status klease_elector_close(klease_elector *e, klease_error *err)
     pthread_cond_broadcast(&e->cond); /* wakes every waiter */
     pthread_mutex_unlock(&e->mu);
     klease__cancel_fire(&e->cancel); /* ends the request in flight */
-    klease__engine_post(e->eng, &e->kick);
+    /* Behind the kick (posted by spawn): they run in that order. */
+    klease__engine_post(e->eng, &e->close_task);
 
     /* From another elector's callback, this elector's last callbacks queue
      * behind the running one: they are dropped instead of waited for, so no

@@ -50,14 +50,15 @@ struct klease_elector {
     int64_t margin_ns; /* leadership ends this long before the claim's deadline */
     klease_elector_options opts;
     klease__cancel cancel;      /* fired by close: ends the request in flight */
-    klease__task kick;          /* start, and close */
+    klease__task kick;          /* start */
+    klease__task close_task;    /* posted once, by close: stops and releases */
     klease__change_event spare; /* carries a change when no event can be allocated */
 
     /* Engine thread only. */
     bool started;
-    bool timer_reserved; /* its slot in the engine's timer heap */
     bool stop_begun;
     bool finished;
+    bool timer_reserved; /* holds one slot of the engine's timer heap */
     klease__timer timer;
     klease__wake_for wake;
     int64_t retry_at;
@@ -110,8 +111,10 @@ void klease__elector_publish_loss(klease_elector *e, bool now);
 /* Records the last failure (KLEASE_OK: healthy again). */
 void klease__elector_record(klease_elector *e, klease_status st, const klease_error *err);
 
-/* lease/elector_run.c: the kick task (start, close), on the engine thread. */
+/* lease/elector_run.c: the kick task (start) and the close task, on the
+ * engine thread. */
 void klease__elector_on_kick(void *arg);
+void klease__elector_on_close(void *arg);
 void klease__elector_on_timer(void *arg);
 void klease__elector_on_turn(void *arg);
 

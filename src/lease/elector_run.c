@@ -335,6 +335,7 @@ static void release(klease_elector *e)
 {
     if (e->timer_reserved)
         klease__engine_timers_release(e->eng, 1);
+    e->timer_reserved = false;
     pthread_mutex_lock(&e->mu);
     e->released = true;
     pthread_cond_broadcast(&e->cond);
@@ -377,22 +378,30 @@ static void stop(klease_elector *e)
 void klease__elector_on_kick(void *arg)
 {
     klease_elector *e = arg;
-    if (!e->started) {
-        e->started = true;
-        klease_error err;
-        klease_status st = klease__engine_timers_reserve(e->eng, 1, &err);
-        e->timer_reserved = st == KLEASE_OK;
-        if (st != KLEASE_OK) {
-            e->fatal = st;
-            e->fatal_err = err;
-            finish(e, st); /* close's task releases it (stop): its task may be queued */
-        } else if (!closing(e)) {
-            claim_now(e);
-            return;
-        }
+    if (e->started)
+        return;
+    e->started = true;
+    klease_error err;
+    klease_status st = klease__engine_timers_reserve(e->eng, 1, &err);
+    if (st != KLEASE_OK) {
+        /* Stopped, but not released: the close task releases it. */
+        e->fatal = st;
+        e->fatal_err = err;
+        finish(e, st);
+        return;
     }
-    if (closing(e))
-        stop(e);
+    e->timer_reserved = true;
+    /* Closing already: the close task, queued behind this one, stops it. */
+    if (!closing(e))
+        claim_now(e);
+}
+
+/* Only this task releases the elector (or starts what does), and close
+ * posts it once: nothing of the elector is left queued on the engine when
+ * close frees it. */
+void klease__elector_on_close(void *arg)
+{
+    stop(arg);
 }
 
 void klease__elector_on_timer(void *arg)

@@ -329,6 +329,7 @@ static klease_status run_elector(void *ctx, long n)
                 klease_elector_wait_change(e, &seen, 0, NULL, NULL) == KLEASE_ECLOSED)
                 break;
             bool failed = klease__alloc_failed_count() != failed_before;
+            /* The engine thread counts requests under the transport's lock. */
             pthread_mutex_lock(&v->t->mu);
             size_t requests = v->t->nrequests;
             pthread_mutex_unlock(&v->t->mu);

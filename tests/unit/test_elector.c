@@ -3,7 +3,11 @@
  * fatal errors, and close in each state. */
 #include "cmocka_wrap.h"
 
+#include "core/alloc.h"
 #include "core/fake_clock.h"
+#include "engine/engine.h"
+#include "engine/engine_private.h"
+#include "lease/elector_private.h"
 #include "lease/renew_jitter.h"
 #include "api/client.h"
 #include "lease/manager.h"
@@ -28,6 +32,9 @@ typedef struct fixture {
     int calls;
     bool last_leading;
     klease_status last_status;
+    /* set: the callback waits (on gate_cond) until it is cleared */
+    bool gate_closed;
+    pthread_cond_t gate_cond;
     /* set: the callback tries to close this elector (it must be refused) */
     klease_elector *close_from_callback;
     klease_status callback_close_status;
@@ -43,6 +50,8 @@ static void on_change(void *user, const klease_claim *claim, bool leading, kleas
     f->calls++;
     f->last_leading = leading;
     f->last_status = status;
+    while (f->gate_closed)
+        pthread_cond_wait(&f->gate_cond, &f->mu);
     klease_elector *e = f->close_from_callback;
     f->close_from_callback = NULL;
     pthread_mutex_unlock(&f->mu);
@@ -81,6 +90,7 @@ static fixture *new_fixture(const char *holder)
 {
     fixture *f = calloc(1, sizeof *f);
     pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->gate_cond, NULL);
     /* Renew exactly at deadline - grace, so the schedule below is exact; the
      * jitter has its own test. */
     klease__test_renew_jitter(false);
@@ -111,6 +121,7 @@ static klease_status close_and_free(fixture *f)
     klease_client_free(f->client);
     scripted_free(f->t);
     klease__fake_clock_free(f->fc);
+    pthread_cond_destroy(&f->gate_cond);
     pthread_mutex_destroy(&f->mu);
     free(f);
     return st;
@@ -599,6 +610,98 @@ static void test_an_error_that_cannot_heal_stops_the_elector_and_says_so(void **
     assert_int_equal(close_and_free(f), KLEASE_EHTTP);
 }
 
+/* The engine's timer heap is grown on the engine thread when an elector
+ * starts. When that allocation fails the elector must stop with ENOMEM and
+ * leave the engine's accounting as it was: releasing a slot it never got
+ * made the next elector's timer land outside the heap. */
+static void
+test_an_elector_that_cannot_reserve_its_timer_stops_and_leaves_the_engine_sound(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    klease__engine *eng;
+    assert_int_equal(klease__engine_of(f->client, &eng, NULL), KLEASE_OK); /* heap still empty */
+    klease__alloc_fail_after(1); /* the elector itself, then nothing: the heap cannot grow */
+    spawn(f);
+    uint64_t seen = 0;
+    klease_claim claim;
+    bool has = true;
+    next_change(f, &seen, &claim, &has);
+    klease__alloc_fail_after(-1);
+    assert_false(has);
+    assert_int_equal(klease_elector_wait_change(f->e, &seen, 0, &claim, &has), KLEASE_ECLOSED);
+    await_calls(f, 1); /* carried by the spare event: no memory for another */
+    pthread_mutex_lock(&f->mu);
+    assert_int_equal(f->last_status, KLEASE_ENOMEM);
+    pthread_mutex_unlock(&f->mu);
+    assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_ENOMEM);
+
+    /* A second elector on the same engine leads and arms its renewal. */
+    uint64_t seen2 = 0;
+    lead(f, &seen2);
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
+    push_lease(f->t, 200, 12, NULL, 0, 0, 4);            /* close: the vacate */
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+}
+
+/* Changes published while no event can be allocated ride on the elector's
+ * spare event, which takes newer ones on while it is queued. A change that
+ * could be allocated meanwhile must not queue behind the spare: the spare,
+ * carrying a newer change, would arrive before it, and the last callback
+ * would report a stale state (here: leading, while we no longer lead). */
+static void test_the_last_callback_reports_the_latest_change_when_memory_runs_out(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.vacate_timeout_ms = 0;
+    pthread_mutex_lock(&f->mu);
+    f->gate_closed = true; /* the first callback holds the callback thread */
+    pthread_mutex_unlock(&f->mu);
+    uint64_t seen = 0;
+    klease_claim claim = lead(f, &seen); /* change 1: leading (allocated) */
+    bool has;
+
+    /* Change 2, without memory: the renewal fails and leadership ends at
+     * the margin; the spare carries the loss. */
+    klease__alloc_fail_after(0);
+    klease__fake_clock_advance(f->fc, claim.deadline_mono_ns - 500 * MS - now_mono(f));
+    next_change(f, &seen, &claim, &has);
+    assert_false(klease_elector_is_leader(f->e));
+
+    /* Change 3, allocated: a renewal lands, we lead again. */
+    klease__alloc_fail_after(-1);
+    push_lease(f->t, 200, 12, "me", now_wall(f) + 100 * MS, 30, 4);
+    klease__fake_clock_advance(f->fc, 100 * MS);
+    next_change(f, &seen, &claim, &has);
+    assert_true(klease_elector_is_leader(f->e));
+
+    /* Change 4, without memory again: its leadership ends at its margin. */
+    klease__alloc_fail_after(0);
+    klease__fake_clock_advance(f->fc, claim.deadline_mono_ns - 500 * MS - now_mono(f));
+    next_change(f, &seen, &claim, &has);
+    klease__alloc_fail_after(-1);
+    assert_false(klease_elector_is_leader(f->e));
+
+    pthread_mutex_lock(&f->mu);
+    f->gate_closed = false;
+    pthread_cond_broadcast(&f->gate_cond);
+    pthread_mutex_unlock(&f->mu);
+    /* Every queued change delivered (real-time bound, 10 s). */
+    for (int i = 0; i < 10000; i++) {
+        pthread_mutex_lock(&f->e->mu);
+        unsigned queued = f->e->queued_events;
+        pthread_mutex_unlock(&f->e->mu);
+        if (queued == 0)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&f->mu);
+    assert_false(f->last_leading);
+    pthread_mutex_unlock(&f->mu);
+    close_and_free(f);
+}
+
 static void test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate(void **state)
 {
     (void)state;
@@ -640,6 +743,10 @@ static void test_follower_acquires_when_the_followed_claim_expires(void **state)
      * first saw it (the monotonic rule; the wall rule says 31 s), whatever
      * the shared watch (its own limit: timeoutSeconds 300 + 5 s) does. */
     assert_int_equal(f->t->requests[1].timeout_ms, 305000);
+    /* Two sleepers on the fake clock: the hanging watch (until 305 s) and
+     * the engine. With only the watch asleep, the earliest deadline would
+     * be the watch's. Real-time bound, 10 s. */
+    assert_true(klease__fake_clock_await_sleepers(f->fc, 2, 10000));
     assert_int_equal(elector_sleeps_until(f) - now_mono(f), 30 * S);
     klease__fake_clock_advance(f->fc, 30001 * MS);
     uint64_t seen = 0;
@@ -797,6 +904,72 @@ static void test_close_stops_leading_before_the_vacate_is_sent(void **state)
     close_and_free(f);
 }
 
+typedef struct timed_closer {
+    klease_elector *e;
+    atomic_bool done;
+} timed_closer;
+
+static void *timed_close_thread(void *arg)
+{
+    timed_closer *c = arg;
+    klease_elector_close(c->e, NULL);
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+/* With a zero backoff, a failure found before anything is sent (no memory
+ * for the request) re-arms the retry timer for the current instant. The
+ * engine must still get to its tasks and its loop: it used to fire that
+ * timer again and again without ever leaving its timer pass, so every
+ * other elector of the client starved (here: closing one never returned). */
+static void test_a_zero_backoff_elector_failing_without_memory_starves_no_other(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    uint64_t seen = 0;
+    lead(f, &seen); /* B: leads, then sleeps until its renewal */
+
+    /* A: same client (same engine), its own manager, the lease unheld in
+     * its cache: it tries to acquire at once, and fails without memory. */
+    push_lease(f->t, 200, 10, NULL, now_wall(f), 30, 3);
+    klease_manager *m2;
+    assert_int_equal(klease_manager_init(&m2, f->client, NULL, "lease-a", NULL, NULL), KLEASE_OK);
+    klease_elector_options o = f->opts;
+    o.on_change = NULL;
+    o.min_backoff_ms = 0;
+    o.max_backoff_ms = 0;
+    o.vacate_timeout_ms = 0;
+    klease_elector *a;
+    klease__alloc_fail_after(1); /* the elector itself, then nothing (the heap has room) */
+    assert_int_equal(klease_spawn(&a, m2, "you", &f->params, &o, NULL), KLEASE_OK);
+    /* Real-time bound: it has failed many times over within 10 s. */
+    for (int i = 0; i < 10000 && klease_elector_status(a, NULL) != KLEASE_ENOMEM; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(klease_elector_status(a, NULL), KLEASE_ENOMEM);
+
+    timed_closer c = {.e = f->e};
+    atomic_init(&c.done, false);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, timed_close_thread, &c), 0);
+    /* Real-time bound, generous for a loaded machine: closing B needs one
+     * pass of the engine (its vacate fails at once without memory). */
+    for (int i = 0; i < 10000 && !atomic_load(&c.done); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    bool closed = atomic_load(&c.done);
+    klease__alloc_fail_after(-1);
+    if (!closed)
+        fail_msg("closing another elector did not return within 10 s");
+    pthread_join(th, NULL);
+    f->e = NULL;
+    assert_int_equal(klease_elector_close(a, NULL), KLEASE_OK);
+    klease_manager_free(m2);
+    close_and_free(f);
+}
+
 static void test_spawn_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -842,8 +1015,18 @@ static void test_close_wakes_every_waiter_and_frees_only_after_they_left(void **
         w[i] = (waiter){.e = f->e, .seen = seen, .st = KLEASE_OK};
         assert_int_equal(pthread_create(&th[i], NULL, wait_thread, &w[i]), 0);
     }
-    /* All three are blocked in wait_change (they sleep on the fake clock). */
-    assert_true(klease__fake_clock_await_sleepers(f->fc, 3, 10000));
+    /* All three are inside wait_change. (Not "three sleepers on the fake
+     * clock": the idle engine thread sleeps on it too, so close could free
+     * the elector before the third waiter entered.) Real-time bound, 10 s. */
+    unsigned inside = 0;
+    for (int i = 0; i < 10000 && inside < 3; i++) {
+        pthread_mutex_lock(&f->e->mu);
+        inside = f->e->waiters;
+        pthread_mutex_unlock(&f->e->mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(inside, 3);
     assert_int_equal(klease_elector_close(f->e, NULL), KLEASE_OK);
     f->e = NULL;
     for (int i = 0; i < 3; i++) {
@@ -911,6 +1094,123 @@ static void test_an_undecodable_watch_event_is_logged_with_its_reason(void **sta
     close_and_free(f);
 }
 
+/* A task that holds the engine thread until the test lets it go. */
+typedef struct engine_blocker {
+    klease__task task;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool running;
+    bool released;
+} engine_blocker;
+
+static void block_engine(void *arg)
+{
+    engine_blocker *b = arg;
+    pthread_mutex_lock(&b->mu);
+    b->running = true;
+    pthread_cond_broadcast(&b->cond);
+    while (!b->released)
+        pthread_cond_wait(&b->cond, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* The interleaving of a close() right after spawn(): close marks the
+ * elector closing while its first kick runs, before the kick looks, and
+ * posts its own task after the kick left the queue. The kick used to stop
+ * and release the elector itself, so close's task (the same kick, queued
+ * again) was still queued when close freed the elector: the engine then
+ * ran it on freed memory (ASan: heap-use-after-free; found by a spawn/close
+ * race hunt, forced here with the elector's lock). */
+static void test_closing_right_after_spawn_leaves_nothing_queued_on_the_engine(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture(NULL);
+    f->opts.on_change = NULL; /* close then waits for nothing but the engine */
+    f->opts.vacate_timeout_ms = 0;
+    klease__engine *eng;
+    assert_int_equal(klease__engine_of(f->client, &eng, NULL), KLEASE_OK);
+    engine_blocker b = {.task = {.fn = block_engine, .arg = &b}};
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cond, NULL);
+    klease__engine_post(eng, &b.task);
+    spawn(f); /* its kick queues behind the blocker */
+
+    pthread_mutex_lock(&f->e->mu); /* the kick will wait here to see whether we close */
+    pthread_mutex_lock(&b.mu);
+    b.released = true;
+    pthread_cond_broadcast(&b.cond);
+    pthread_mutex_unlock(&b.mu);
+    /* Real-time bound (10 s): the kick has left the queue. */
+    bool queued = true;
+    for (int i = 0; i < 10000 && queued; i++) {
+        pthread_mutex_lock(&eng->mu);
+        queued = f->e->kick.queued;
+        pthread_mutex_unlock(&eng->mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_false(queued);
+    /* A second blocker holds the engine once the kick is done, so what close
+     * posts stays queued until the test lets it run. */
+    engine_blocker b2 = {.task = {.fn = block_engine, .arg = &b2}};
+    pthread_mutex_init(&b2.mu, NULL);
+    pthread_cond_init(&b2.cond, NULL);
+    klease__engine_post(eng, &b2.task);
+    f->e->closing = true; /* close's first step, as close does it */
+    pthread_mutex_unlock(&f->e->mu);
+
+    /* Real-time bound (10 s): the kick is done, the engine is in the second
+     * blocker. */
+    bool running = false;
+    for (int i = 0; i < 10000 && !running; i++) {
+        pthread_mutex_lock(&b2.mu);
+        running = b2.running;
+        pthread_mutex_unlock(&b2.mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(running);
+
+    timed_closer c = {.e = f->e};
+    atomic_init(&c.done, false);
+    f->e = NULL; /* freed by close from now on */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, timed_close_thread, &c), 0);
+    /* Real-time bound (10 s): close has queued its task behind the blocker. */
+    bool posted = false;
+    for (int i = 0; i < 10000 && !posted; i++) {
+        pthread_mutex_lock(&eng->mu);
+        posted = eng->tasks != NULL;
+        pthread_mutex_unlock(&eng->mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(posted);
+    /* Close must not return while its task is queued: give it 100 ms to
+     * show that it does (it then frees the elector under the task). */
+    for (int i = 0; i < 100 && !atomic_load(&c.done); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&b2.mu);
+    b2.released = true;
+    pthread_cond_broadcast(&b2.cond);
+    pthread_mutex_unlock(&b2.mu);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&b2.cond);
+    pthread_mutex_destroy(&b2.mu);
+
+    /* One more pass of the engine: a task of the freed elector would run now. */
+    uint64_t seen = 0;
+    lead(f, &seen);
+    push_lease(f->t, 200, 11, "me", now_wall(f), 30, 4); /* close: the fresh read */
+    push_lease(f->t, 200, 12, NULL, 0, 0, 4);            /* close: the vacate */
+    f->opts.vacate_timeout_ms = 1000;
+    assert_int_equal(close_and_free(f), KLEASE_OK);
+    pthread_cond_destroy(&b.cond);
+    pthread_mutex_destroy(&b.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -929,6 +1229,9 @@ int main(void)
         cmocka_unit_test(test_an_overflowing_wait_change_timeout_waits_for_the_change),
         cmocka_unit_test(test_a_retry_after_never_carries_a_leader_past_its_deadline),
         cmocka_unit_test(test_an_error_that_cannot_heal_stops_the_elector_and_says_so),
+        cmocka_unit_test(
+            test_an_elector_that_cannot_reserve_its_timer_stops_and_leaves_the_engine_sound),
+        cmocka_unit_test(test_the_last_callback_reports_the_latest_change_when_memory_runs_out),
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
         cmocka_unit_test(test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410),
@@ -936,6 +1239,8 @@ int main(void)
         cmocka_unit_test(test_close_interrupts_a_hanging_watch_promptly),
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
         cmocka_unit_test(test_close_stops_leading_before_the_vacate_is_sent),
+        cmocka_unit_test(test_a_zero_backoff_elector_failing_without_memory_starves_no_other),
+        cmocka_unit_test(test_closing_right_after_spawn_leaves_nothing_queued_on_the_engine),
         cmocka_unit_test(test_spawn_rejects_bad_arguments),
         cmocka_unit_test(test_close_wakes_every_waiter_and_frees_only_after_they_left),
         cmocka_unit_test(test_close_from_the_callback_is_refused_and_changes_nothing),
