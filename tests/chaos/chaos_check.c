@@ -243,44 +243,29 @@ static void check_history(const chaos_list *l)
 
 int main(int argc, char **argv)
 {
-    const char *history = NULL, *events_path = NULL, *work_dir = NULL;
-    bool expect_overlap = false;
-    double min_share = 0;
+    chaos_args args = {0};
+    const char *work_dir = NULL;
     int first_log = argc;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
-            history = argv[++i];
-        else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-            events_path = argv[++i];
-        else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc)
+        if (chaos_common_arg(&args, "--min-leader-share", argc, argv, &i))
+            continue;
+        if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) {
             work_dir = argv[++i];
-        else if (strcmp(argv[i], "--expect-overlap") == 0)
-            expect_overlap = true;
-        else if (strcmp(argv[i], "--min-leader-share") == 0 && i + 1 < argc)
-            min_share = strtod(argv[++i], NULL);
-        else {
+        } else {
             first_log = i;
             break;
         }
     }
-    if (history == NULL || (first_log >= argc && work_dir == NULL)) {
+    if (args.history == NULL || (first_log >= argc && work_dir == NULL)) {
         fprintf(stderr, "usage: chaos_check [--expect-overlap] [--min-leader-share PCT] "
                         "--history FILE [--events FILE] [--work DIR] LOG...\n");
         return 2;
     }
-    for (int i = first_log; i < argc; i++)
-        if (read_log(argv[i]) != 0)
-            return 2;
-    if (chaos_read_history(history, add_write, NULL) != 0)
-        return 2;
+    /* The work first: its lifetimes count as recorded moments too. */
     if (work_dir != NULL && read_work(work_dir) != 0)
         return 2;
-    if (events_path != NULL)
-        chaos_read_events(events_path);
-    if (chaos_run_start == INT64_MAX) {
-        fprintf(stderr, "chaos_check: the logs are empty\n");
+    if (!chaos_load(&args, argv + first_log, argc - first_log, read_log, add_write, "chaos_check"))
         return 2;
-    }
 
     check_overlaps(&poll_iv, "is_leader polls", false);
     check_overlaps(&cb_iv, "change callbacks", false);
@@ -318,18 +303,15 @@ int main(int argc, char **argv)
     printf("chaos: run_s=%.1f overlaps=%d handovers=%d leader_share_pct=%.1f longest_gap_ms=%lld\n",
            span, overlaps, handovers, share, (long long)(longest / 1000000));
 
-    if (expect_overlap) {
-        printf(overlaps > 0 ? "PASS: the checker caught the overlap it was expected to find\n"
-                            : "FAIL: an overlap was expected and none was found\n");
-        return overlaps > 0 ? 0 : 1;
-    }
+    if (args.expect_overlap)
+        return chaos_expected_overlap_verdict(overlaps);
     if (overlaps > 0) {
         printf("FAIL: %d overlap(s) of two leaders\n", overlaps);
         return 1;
     }
-    if (share < min_share) {
+    if (share < args.min_share) {
         printf("FAIL: leader share %.1f%% is below %.1f%%: the run proves too little\n", share,
-               min_share);
+               args.min_share);
         return 1;
     }
     printf("PASS: no overlap of two leaders\n");

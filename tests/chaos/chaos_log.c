@@ -208,3 +208,44 @@ chaos_cover chaos_coverage(const chaos_list *l, int64_t from, int64_t gaps_after
     }
     return c;
 }
+
+bool chaos_common_arg(chaos_args *a, const char *share_opt, int argc, char **argv, int *i)
+{
+    const char *opt = argv[*i];
+    bool has_value = *i + 1 < argc;
+    if (strcmp(opt, "--history") == 0 && has_value)
+        a->history = argv[++*i];
+    else if (strcmp(opt, "--events") == 0 && has_value)
+        a->events = argv[++*i];
+    else if (strcmp(opt, "--expect-overlap") == 0)
+        a->expect_overlap = true;
+    else if (strcmp(opt, share_opt) == 0 && has_value)
+        a->min_share = strtod(argv[++*i], NULL);
+    else
+        return false;
+    return true;
+}
+
+bool chaos_load(const chaos_args *a, char **logs, int nlogs, int (*read_log)(const char *path),
+                void (*add)(void *ctx, const char *name, const chaos_write *w), const char *prog)
+{
+    for (int i = 0; i < nlogs; i++)
+        if (read_log(logs[i]) != 0)
+            return false;
+    if (chaos_read_history(a->history, add, NULL) != 0)
+        return false;
+    if (a->events != NULL)
+        chaos_read_events(a->events);
+    if (chaos_run_start == INT64_MAX) {
+        fprintf(stderr, "%s: the logs are empty\n", prog);
+        return false;
+    }
+    return true;
+}
+
+int chaos_expected_overlap_verdict(int overlaps)
+{
+    printf(overlaps > 0 ? "PASS: the checker caught the overlap it was expected to find\n"
+                        : "FAIL: an overlap was expected and none was found\n");
+    return overlaps > 0 ? 0 : 1;
+}

@@ -35,6 +35,28 @@ typedef struct chaos_wlist {
     size_t n, cap;
 } chaos_wlist;
 
+/* The options both checkers take. */
+typedef struct chaos_args {
+    const char *history, *events;
+    bool expect_overlap;
+    double min_share;
+} chaos_args;
+
+/* Takes argv[*i] (and its value, moving *i on to it) when it is --history,
+ * --events, --expect-overlap or SHARE_OPT (the minimum share's option);
+ * false for any other. */
+bool chaos_common_arg(chaos_args *a, const char *share_opt, int argc, char **argv, int *i);
+
+/* Reads the NLOGS logs with READ_LOG, then A's history (each write to ADD,
+ * see chaos_read_history) and events. False, after saying why on stderr
+ * (as PROG), when a file cannot be read or nothing at all was recorded. */
+bool chaos_load(const chaos_args *a, char **logs, int nlogs, int (*read_log)(const char *path),
+                void (*add)(void *ctx, const char *name, const chaos_write *w), const char *prog);
+
+/* The verdict of a run expected to overlap (the checker's proof that it can
+ * fail): printed; the exit status. */
+int chaos_expected_overlap_verdict(int overlaps);
+
 /* The run's first and last recorded moments (INT64_MAX / INT64_MIN while
  * nothing is recorded). */
 extern int64_t chaos_run_start, chaos_run_end;

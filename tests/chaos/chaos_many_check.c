@@ -174,48 +174,33 @@ static int cmp_int(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *history = NULL, *events_path = NULL, *table_path = NULL;
-    bool expect_overlap = false;
-    double min_share = 0;
+    chaos_args args = {0};
+    const char *table_path = NULL;
     int first_log = argc;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
-            history = argv[++i];
-        else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-            events_path = argv[++i];
-        else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc)
+        if (chaos_common_arg(&args, "--min-share", argc, argv, &i))
+            continue;
+        if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
             table_path = argv[++i];
-        else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc)
+        } else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
             prefix = argv[++i];
-        else if (strcmp(argv[i], "--leases") == 0 && i + 1 < argc)
+        } else if (strcmp(argv[i], "--leases") == 0 && i + 1 < argc) {
             nleases = (int)strtol(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--expect-overlap") == 0)
-            expect_overlap = true;
-        else if (strcmp(argv[i], "--min-share") == 0 && i + 1 < argc)
-            min_share = strtod(argv[++i], NULL);
-        else {
+        } else {
             first_log = i;
             break;
         }
     }
-    if (history == NULL || first_log >= argc || nleases < 1 || nleases > MAX_LEASES) {
+    if (args.history == NULL || first_log >= argc || nleases < 1 || nleases > MAX_LEASES) {
         fprintf(stderr,
                 "usage: chaos_many_check [--expect-overlap] [--min-share PCT] "
                 "[--leases 1-%d] [--prefix P] --history FILE [--events FILE] LOG...\n",
                 MAX_LEASES);
         return 2;
     }
-    for (int i = first_log; i < argc; i++)
-        if (read_log(argv[i]) != 0)
-            return 2;
-    if (chaos_read_history(history, add_write, NULL) != 0)
+    if (!chaos_load(&args, argv + first_log, argc - first_log, read_log, add_write,
+                    "chaos_many_check"))
         return 2;
-    if (events_path != NULL)
-        chaos_read_events(events_path);
-    if (chaos_run_start == INT64_MAX) {
-        fprintf(stderr, "chaos_many_check: the logs are empty\n");
-        return 2;
-    }
 
     FILE *table = NULL;
     if (table_path != NULL) {
@@ -298,11 +283,8 @@ int main(int argc, char **argv)
            span, nleases, overlaps, total_handovers, never, share_mean, share_min,
            (long long)(longest / 1000000));
 
-    if (expect_overlap) {
-        printf(overlaps > 0 ? "PASS: the checker caught the overlap it was expected to find\n"
-                            : "FAIL: an overlap was expected and none was found\n");
-        return overlaps > 0 ? 0 : 1;
-    }
+    if (args.expect_overlap)
+        return chaos_expected_overlap_verdict(overlaps);
     if (overlaps > 0) {
         printf("FAIL: %d overlap(s) of two processes' work on one lease\n", overlaps);
         return 1;
@@ -311,9 +293,9 @@ int main(int argc, char **argv)
         printf("FAIL: %d lease(s) never worked on: the run proves too little\n", never);
         return 1;
     }
-    if (share_mean < min_share) {
+    if (share_mean < args.min_share) {
         printf("FAIL: mean share %.1f%% is below %.1f%%: the run proves too little\n", share_mean,
-               min_share);
+               args.min_share);
         return 1;
     }
     printf("PASS: no two processes worked on one lease at once\n");
