@@ -26,8 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *ident = "?";
-
 static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool elector_done; /* the final callback ran: the elector may be freed any moment */
 
@@ -85,60 +83,46 @@ static void *poll_main(void *arg)
     return NULL;
 }
 
+static const char *lease;
+static long long poll_ms = 2;
+
+static bool own_arg(const char *opt, const char *v, long long n, bool num)
+{
+    if (strcmp(opt, "--lease") == 0)
+        lease = v;
+    else if (strcmp(opt, "--poll-ms") == 0 && num && n > 0)
+        poll_ms = n;
+    else
+        return false;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
-    const char *kubeconfig = NULL, *lease = NULL, *log_path = NULL;
-    long long duration_ms = 5000, grace_ms = 2000, timeout_ms = 2500, skew_ms = 0,
-              tolerance_ms = 1000, poll_ms = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
-        long long n = 0;
-        bool num = chaos_num_arg(v, &n);
-        if (strcmp(a, "--kubeconfig") == 0)
-            kubeconfig = v;
-        else if (strcmp(a, "--lease") == 0)
-            lease = v;
-        else if (strcmp(a, "--id") == 0)
-            ident = v;
-        else if (strcmp(a, "--log") == 0)
-            log_path = v;
-        else if (strcmp(a, "--duration-ms") == 0 && num)
-            duration_ms = n;
-        else if (strcmp(a, "--grace-ms") == 0 && num)
-            grace_ms = n;
-        else if (strcmp(a, "--timeout-ms") == 0 && num)
-            timeout_ms = n;
-        else if (strcmp(a, "--skew-ms") == 0 && num)
-            skew_ms = n;
-        else if (strcmp(a, "--tolerance-ms") == 0 && num)
-            tolerance_ms = n;
-        else if (strcmp(a, "--poll-ms") == 0 && num && n > 0)
-            poll_ms = n;
-        else {
-            fprintf(stderr, "chaos_contender: bad argument %s\n", a);
-            return 2;
-        }
-    }
-    if (kubeconfig == NULL || lease == NULL || log_path == NULL) {
+    chaos_proc_args pa = {
+        .id = "?", .duration_ms = 5000, .grace_ms = 2000, .timeout_ms = 2500, .tolerance_ms = 1000};
+    if (!chaos_proc_parse(&pa, argc, argv, own_arg, "chaos_contender"))
+        return 2;
+    if (pa.kubeconfig == NULL || lease == NULL || pa.log == NULL) {
         fprintf(stderr, "usage: chaos_contender --kubeconfig P --lease NAME --id ID --log FILE\n");
         return 2;
     }
-    if (chaos_log_open(log_path, ident) != 0)
+    if (chaos_log_open(pa.log, pa.id) != 0)
         return 2;
 
     /* Only the main thread takes SIGTERM/SIGINT, through sigwait. */
     sigset_t set;
     if (!chaos_take_signals(&set))
         return 0;
-    chaos_logat(chaos_boot_ns(), "start %lld %lld", skew_ms, tolerance_ms);
+    chaos_logat(chaos_boot_ns(), "start %lld %lld", pa.skew_ms, pa.tolerance_ms);
 
-    klease_client_options co = chaos_client_options(kubeconfig, timeout_ms, skew_ms);
+    klease_client_options co = chaos_client_options(pa.kubeconfig, pa.timeout_ms, pa.skew_ms);
     klease_manager_options mo = KLEASE_MANAGER_OPTIONS_INIT;
     mo.create_if_missing = true;
-    mo.clock_skew_tolerance_ms = tolerance_ms;
+    mo.clock_skew_tolerance_ms = pa.tolerance_ms;
     klease_claim_params cp = KLEASE_CLAIM_PARAMS_INIT;
-    cp.lease_duration_ms = duration_ms;
-    cp.renew_grace_ms = grace_ms;
+    cp.lease_duration_ms = pa.duration_ms;
+    cp.renew_grace_ms = pa.grace_ms;
     klease_elector_options eo = KLEASE_ELECTOR_OPTIONS_INIT;
     eo.on_change = on_change;
     eo.max_backoff_ms = 500;
@@ -166,7 +150,7 @@ int main(int argc, char **argv)
         }
         chaos_nap_ms(200);
     }
-    if (klease_spawn(&e, m, ident, &cp, &eo, &err) != KLEASE_OK) {
+    if (klease_spawn(&e, m, pa.id, &cp, &eo, &err) != KLEASE_OK) {
         chaos_logat(chaos_boot_ns(), "error spawn: %s", err.message);
         return 1;
     }

@@ -165,52 +165,39 @@ static void *closer_main(void *arg)
     }
 }
 
+static const char *prefix = "lease";
+static long long margin_ms = 2000, stop_ms = -1, scan_ms = 5, leases = 200;
+
+static bool own_arg(const char *opt, const char *v, long long n, bool num)
+{
+    if (strcmp(opt, "--prefix") == 0)
+        prefix = v;
+    else if (strcmp(opt, "--leases") == 0 && num && n >= 1 && n <= MAX_LEASES)
+        leases = n;
+    else if (strcmp(opt, "--margin-ms") == 0 && num && n >= 0)
+        margin_ms = n;
+    else if (strcmp(opt, "--stop-ms") == 0 && num && n >= -1)
+        stop_ms = n;
+    else if (strcmp(opt, "--scan-ms") == 0 && num && n > 0 && n < 1000)
+        scan_ms = n;
+    else
+        return false;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
-    const char *kubeconfig = NULL, *log_path = NULL, *prefix = "lease";
-    long long duration_ms = 6000, grace_ms = 4000, margin_ms = 2000, stop_ms = -1,
-              timeout_ms = 2500, skew_ms = 0, tolerance_ms = 1000, scan_ms = 5, leases = 200;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
-        long long n = 0;
-        bool num = chaos_num_arg(v, &n);
-        if (strcmp(a, "--kubeconfig") == 0)
-            kubeconfig = v;
-        else if (strcmp(a, "--id") == 0)
-            ident = v;
-        else if (strcmp(a, "--log") == 0)
-            log_path = v;
-        else if (strcmp(a, "--prefix") == 0)
-            prefix = v;
-        else if (strcmp(a, "--leases") == 0 && num && n >= 1 && n <= MAX_LEASES)
-            leases = n;
-        else if (strcmp(a, "--duration-ms") == 0 && num)
-            duration_ms = n;
-        else if (strcmp(a, "--grace-ms") == 0 && num)
-            grace_ms = n;
-        else if (strcmp(a, "--margin-ms") == 0 && num && n >= 0)
-            margin_ms = n;
-        else if (strcmp(a, "--stop-ms") == 0 && num && n >= -1)
-            stop_ms = n;
-        else if (strcmp(a, "--timeout-ms") == 0 && num)
-            timeout_ms = n;
-        else if (strcmp(a, "--skew-ms") == 0 && num)
-            skew_ms = n;
-        else if (strcmp(a, "--tolerance-ms") == 0 && num)
-            tolerance_ms = n;
-        else if (strcmp(a, "--scan-ms") == 0 && num && n > 0 && n < 1000)
-            scan_ms = n;
-        else {
-            fprintf(stderr, "chaos_many: bad argument %s\n", a);
-            return 2;
-        }
-    }
-    if (kubeconfig == NULL || log_path == NULL) {
+    chaos_proc_args pa = {
+        .id = "?", .duration_ms = 6000, .grace_ms = 4000, .timeout_ms = 2500, .tolerance_ms = 1000};
+    if (!chaos_proc_parse(&pa, argc, argv, own_arg, "chaos_many"))
+        return 2;
+    if (pa.kubeconfig == NULL || pa.log == NULL) {
         fprintf(stderr, "usage: chaos_many --kubeconfig P --id ID --log FILE [--leases N]\n");
         return 2;
     }
-    if (chaos_log_open(log_path, ident) != 0)
+    if (chaos_log_open(pa.log, pa.id) != 0)
         return 2;
+    ident = pa.id;
     nleases = (int)leases;
     scan_ns = scan_ms * 1000000;
 
@@ -221,13 +208,13 @@ int main(int argc, char **argv)
         return 0;
     chaos_logat(chaos_boot_ns(), "start %d %lld %lld", nleases, margin_ms, stop_ms);
 
-    klease_client_options co = chaos_client_options(kubeconfig, timeout_ms, skew_ms);
+    klease_client_options co = chaos_client_options(pa.kubeconfig, pa.timeout_ms, pa.skew_ms);
     mopts = (klease_manager_options)KLEASE_MANAGER_OPTIONS_INIT;
     mopts.create_if_missing = true;
-    mopts.clock_skew_tolerance_ms = tolerance_ms;
+    mopts.clock_skew_tolerance_ms = pa.tolerance_ms;
     cparams = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
-    cparams.lease_duration_ms = duration_ms;
-    cparams.renew_grace_ms = grace_ms;
+    cparams.lease_duration_ms = pa.duration_ms;
+    cparams.renew_grace_ms = pa.grace_ms;
     eopts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
     eopts.max_backoff_ms = 1000;
     eopts.poll_interval_ms = 1000;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -14,7 +15,7 @@ static int log_fd = -1;
 static const char *log_ident = "?";
 static int64_t skew_ns;
 
-int64_t chaos_clock_ns(clockid_t id)
+static int64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
     clock_gettime(id, &ts);
@@ -23,7 +24,7 @@ int64_t chaos_clock_ns(clockid_t id)
 
 int64_t chaos_boot_ns(void)
 {
-    return chaos_clock_ns(CLOCK_BOOTTIME);
+    return clock_ns(CLOCK_BOOTTIME);
 }
 
 void chaos_nap_ms(long ms)
@@ -33,11 +34,50 @@ void chaos_nap_ms(long ms)
     }
 }
 
-bool chaos_num_arg(const char *v, long long *n)
+static bool num_arg(const char *v, long long *n)
 {
     char *end = NULL;
     *n = strtoll(v, &end, 10);
     return end != v && *end == '\0';
+}
+
+static bool proc_arg(chaos_proc_args *p, const char *opt, const char *v, long long n, bool num)
+{
+    if (strcmp(opt, "--kubeconfig") == 0)
+        p->kubeconfig = v;
+    else if (strcmp(opt, "--id") == 0)
+        p->id = v;
+    else if (strcmp(opt, "--log") == 0)
+        p->log = v;
+    else if (strcmp(opt, "--duration-ms") == 0 && num)
+        p->duration_ms = n;
+    else if (strcmp(opt, "--grace-ms") == 0 && num)
+        p->grace_ms = n;
+    else if (strcmp(opt, "--timeout-ms") == 0 && num)
+        p->timeout_ms = n;
+    else if (strcmp(opt, "--skew-ms") == 0 && num)
+        p->skew_ms = n;
+    else if (strcmp(opt, "--tolerance-ms") == 0 && num)
+        p->tolerance_ms = n;
+    else
+        return false;
+    return true;
+}
+
+bool chaos_proc_parse(chaos_proc_args *p, int argc, char **argv,
+                      bool (*own)(const char *opt, const char *v, long long n, bool num),
+                      const char *prog)
+{
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *opt = argv[i], *v = argv[i + 1];
+        long long n = 0;
+        bool num = num_arg(v, &n);
+        if (!proc_arg(p, opt, v, n, num) && !own(opt, v, n, num)) {
+            fprintf(stderr, "%s: bad argument %s\n", prog, opt);
+            return false;
+        }
+    }
+    return true;
 }
 
 int chaos_log_open(const char *path, const char *ident)
@@ -60,7 +100,7 @@ void chaos_logat(int64_t t, const char *fmt, ...)
 {
     char line[1024];
     int n = snprintf(line, sizeof line, "%lld %lld %s %d ", (long long)t,
-                     (long long)chaos_clock_ns(CLOCK_REALTIME), log_ident, (int)getpid());
+                     (long long)clock_ns(CLOCK_REALTIME), log_ident, (int)getpid());
     va_list ap;
     va_start(ap, fmt);
     n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
@@ -88,7 +128,7 @@ bool chaos_take_signals(sigset_t *set)
 static int64_t skewed_wall(void *user)
 {
     (void)user;
-    return chaos_clock_ns(CLOCK_REALTIME) + skew_ns;
+    return clock_ns(CLOCK_REALTIME) + skew_ns;
 }
 
 klease_client_options chaos_client_options(const char *kubeconfig, long long timeout_ms,

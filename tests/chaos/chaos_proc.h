@@ -12,16 +12,27 @@
 #include <stdint.h>
 #include <time.h>
 
-int64_t chaos_clock_ns(clockid_t id);
-
 /* CLOCK_BOOTTIME: comparable across processes on one machine. */
 int64_t chaos_boot_ns(void);
 
 /* Sleeps MS milliseconds, through signal interruptions. */
 void chaos_nap_ms(long ms);
 
-/* A number argument: true, with *N set, when all of V is one. */
-bool chaos_num_arg(const char *v, long long *n);
+/* The options both contenders take: a contender sets its defaults, then
+ * calls chaos_proc_parse with a function for its own options. */
+typedef struct chaos_proc_args {
+    const char *kubeconfig, *id, *log;
+    long long duration_ms, grace_ms, timeout_ms, skew_ms, tolerance_ms;
+} chaos_proc_args;
+
+/* Parses ARGV's "--option value" pairs into P (--kubeconfig, --id, --log
+ * and, V a whole number, --duration-ms, --grace-ms, --timeout-ms,
+ * --skew-ms, --tolerance-ms), offering the others to OWN (N and NUM: V as a
+ * whole number). False, after naming the bad option on stderr as PROG, when
+ * OWN does not take one either. */
+bool chaos_proc_parse(chaos_proc_args *p, int argc, char **argv,
+                      bool (*own)(const char *opt, const char *v, long long n, bool num),
+                      const char *prog);
 
 /* Opens the log at PATH for appending, the lines stamped with IDENT (kept,
  * not copied); -1 after perror when it cannot. */
