@@ -30,7 +30,8 @@
  *                    [--events FILE] [--work DIR] LOG...
  * Exit: 0 when the expectation holds (no overlap; or, with --expect-overlap,
  * at least one), 1 when it does not, 2 on bad input. */
-#include <cjson/cJSON.h>
+#include "chaos_log.h"
+
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,53 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ITEMS 200000
-
-typedef struct interval {
-    int64_t start, end;
-    int pid;
-    char id[64];
-} interval;
-
-typedef struct list {
-    interval *v;
-    size_t n, cap;
-} list;
-
-static void push(list *l, interval it)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        if (l->v == NULL)
-            abort();
-    }
-    l->v[l->n++] = it;
-}
-
-static int by_start(const void *a, const void *b)
-{
-    const interval *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
-typedef struct write_rec {
-    int64_t mono;
-    char holder[64]; /* "" when none */
-    char op[16];
-} write_rec;
-
-typedef struct event_rec {
-    int64_t mono;
-    char text[256];
-} event_rec;
-
-static list poll_iv, cb_iv, work_iv;
-static write_rec *writes;
-static size_t nwrites;
-static event_rec *events;
-static size_t nevents;
-static int64_t run_start = INT64_MAX, run_end = INT64_MIN;
+static chaos_list poll_iv, cb_iv, work_iv;
+static chaos_wlist writes;
 static int overlaps;
 
 static int64_t parse_ll(const char *s)
@@ -105,27 +61,25 @@ static int read_log(const char *path)
     /* Open intervals of the process being read; a log holds several
      * processes in sequence (restarts append). */
     int cur_pid = -1;
-    interval poll_open = {0}, cb_open = {0};
+    chaos_interval poll_open = {0}, cb_open = {0};
     bool poll_is_open = false, cb_is_open = false;
     int64_t cb_deadline = 0, last_time = 0;
     char cur_id[64] = "";
 #define CLOSE_OPEN(at)                                                                             \
     do {                                                                                           \
         if (poll_is_open) {                                                                        \
-            push(&poll_iv, poll_open);                                                             \
+            chaos_push(&poll_iv, poll_open);                                                       \
             poll_is_open = false;                                                                  \
         }                                                                                          \
         if (cb_is_open) {                                                                          \
             cb_open.end = (at) < cb_deadline ? (at) : cb_deadline;                                 \
-            push(&cb_iv, cb_open);                                                                 \
+            chaos_push(&cb_iv, cb_open);                                                           \
             cb_is_open = false;                                                                    \
         }                                                                                          \
     } while (0)
     while (fgets(line, sizeof line, f) != NULL) {
-        char *save = NULL, *tok[12] = {0};
-        int nt = 0;
-        for (char *t = strtok_r(line, " \n", &save); t && nt < 12; t = strtok_r(NULL, " \n", &save))
-            tok[nt++] = t;
+        char *tok[12] = {0};
+        int nt = chaos_split(line, tok, 12);
         if (nt < 5)
             continue; /* a line cut by SIGKILL mid-write cannot happen (one write), but be lenient
                        */
@@ -138,14 +92,12 @@ static int read_log(const char *path)
             snprintf(cur_id, sizeof cur_id, "%s", tok[2]);
         }
         last_time = now;
-        if (now < run_start)
-            run_start = now;
-        if (now > run_end)
-            run_end = now;
+        chaos_note_time(now);
         if (strcmp(kind, "lead_start") == 0 && nt >= 7) {
             if (poll_is_open)
-                push(&poll_iv, poll_open);
-            poll_open = (interval){.start = parse_ll(tok[6]), .end = parse_ll(tok[6]), .pid = pid};
+                chaos_push(&poll_iv, poll_open);
+            poll_open =
+                (chaos_interval){.start = parse_ll(tok[6]), .end = parse_ll(tok[6]), .pid = pid};
             snprintf(poll_open.id, sizeof poll_open.id, "%s", cur_id);
             poll_is_open = true;
         } else if (strcmp(kind, "alive") == 0 && nt >= 6 && poll_is_open) {
@@ -156,17 +108,17 @@ static int read_log(const char *path)
             int64_t tb = parse_ll(tok[5]);
             if (tb > poll_open.end)
                 poll_open.end = tb;
-            push(&poll_iv, poll_open);
+            chaos_push(&poll_iv, poll_open);
             poll_is_open = false;
         } else if (strcmp(kind, "cb") == 0 && nt >= 10) {
             bool leading = strcmp(tok[5], "1") == 0;
             if (cb_is_open) {
                 cb_open.end = now < cb_deadline ? now : cb_deadline;
-                push(&cb_iv, cb_open);
+                chaos_push(&cb_iv, cb_open);
                 cb_is_open = false;
             }
             if (leading) {
-                cb_open = (interval){.start = now, .pid = pid};
+                cb_open = (chaos_interval){.start = now, .pid = pid};
                 snprintf(cb_open.id, sizeof cb_open.id, "%s", cur_id);
                 cb_deadline = parse_ll(tok[8]);
                 cb_is_open = true;
@@ -181,66 +133,11 @@ static int read_log(const char *path)
     return 0;
 }
 
-static int read_history(const char *path)
+static void add_write(void *ctx, const char *name, const chaos_write *w)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        perror(path);
-        return -1;
-    }
-    size_t cap = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    while (getline(&line, &lcap, f) > 0) {
-        cJSON *doc = cJSON_Parse(line);
-        if (doc == NULL)
-            continue;
-        const cJSON *mono = cJSON_GetObjectItemCaseSensitive(doc, "monoNs");
-        const cJSON *holder = cJSON_GetObjectItemCaseSensitive(doc, "holderIdentity");
-        const cJSON *op = cJSON_GetObjectItemCaseSensitive(doc, "op");
-        if (cJSON_IsNumber(mono)) {
-            if (nwrites == cap) {
-                cap = cap ? cap * 2 : 1024;
-                writes = realloc(writes, cap * sizeof *writes);
-                if (writes == NULL)
-                    abort();
-            }
-            write_rec *w = &writes[nwrites++];
-            w->mono = (int64_t)mono->valuedouble;
-            snprintf(w->holder, sizeof w->holder, "%s",
-                     cJSON_IsString(holder) ? holder->valuestring : "");
-            snprintf(w->op, sizeof w->op, "%s", cJSON_IsString(op) ? op->valuestring : "?");
-        }
-        cJSON_Delete(doc);
-    }
-    free(line);
-    fclose(f);
-    return 0;
-}
-
-static void read_events(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    char line[512];
-    size_t cap = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        char *sp = strchr(line, ' ');
-        if (sp == NULL)
-            continue;
-        if (nevents == cap) {
-            cap = cap ? cap * 2 : 256;
-            events = realloc(events, cap * sizeof *events);
-            if (events == NULL)
-                abort();
-        }
-        events[nevents].mono = strtoll(line, NULL, 10);
-        snprintf(events[nevents].text, sizeof events[nevents].text, "%s", sp + 1);
-        events[nevents].text[strcspn(events[nevents].text, "\n")] = '\0';
-        nevents++;
-    }
-    fclose(f);
+    (void)ctx;
+    (void)name; /* one lease */
+    chaos_wpush(&writes, w);
 }
 
 /* The chaos_work files of DIR: one interval per process, named by owner. */
@@ -267,13 +164,11 @@ static int read_work(const char *dir)
             /* work-OWNER-PID: the PID is what follows the last '-'. */
             const char *dash = strrchr(de->d_name, '-');
             int pid = dash ? (int)strtol(dash + 1, NULL, 10) : 0;
-            interval it = {.start = start, .end = end ? end : alive, .pid = pid};
+            chaos_interval it = {.start = start, .end = end ? end : alive, .pid = pid};
             snprintf(it.id, sizeof it.id, "%s", owner);
-            push(&work_iv, it);
-            if (start < run_start)
-                run_start = start;
-            if (it.end > run_end)
-                run_end = it.end;
+            chaos_push(&work_iv, it);
+            chaos_note_time(start);
+            chaos_note_time(it.end);
         }
         fclose(f);
     }
@@ -283,12 +178,12 @@ static int read_work(const char *dir)
 
 /* The shortest time between one owner's CMD group ending and the next
  * owner's starting, over the run (sorted by start). -1 if no handover. */
-static int64_t min_work_gap(const list *l)
+static int64_t min_work_gap(const chaos_list *l)
 {
     int64_t best = -1, block_end = 0;
     const char *block_owner = NULL;
     for (size_t i = 0; i < l->n; i++) {
-        const interval *it = &l->v[i];
+        const chaos_interval *it = &l->v[i];
         if (block_owner != NULL && strcmp(block_owner, it->id) != 0) {
             int64_t gap = it->start - block_end;
             if (best < 0 || gap < best)
@@ -305,119 +200,72 @@ static int64_t min_work_gap(const list *l)
     return best;
 }
 
-static double rel_s(int64_t t)
+typedef struct overlap_kind {
+    const char *what, *verb;
+} overlap_kind;
+
+static void report_overlap(void *ctx, const chaos_interval *a, const chaos_interval *b,
+                           int64_t together_ns)
 {
-    return (double)(t - run_start) / 1e9;
+    const overlap_kind *k = ctx;
+    const char *what = k->what, *verb = k->verb;
+    overlaps++;
+    printf("OVERLAP (%s): %s (pid %d) %s %.3f-%.3f s and %s (pid %d) %s %.3f-%.3f s: "
+           "%.1f ms together\n",
+           what, a->id, a->pid, verb, chaos_rel_s(a->start), chaos_rel_s(a->end), b->id, b->pid,
+           verb, chaos_rel_s(b->start), chaos_rel_s(b->end), (double)together_ns / 1e6);
 }
 
 /* Check 1, 2 and 4: any two intervals of different processes (for the
  * work: of different owners) that overlap. */
-static void check_overlaps(list *l, const char *what, bool by_owner)
+static void check_overlaps(chaos_list *l, const char *what, bool by_owner)
 {
-    if (l->n > 1) /* qsort's array must not be NULL, even when empty */
-        qsort(l->v, l->n, sizeof *l->v, by_start);
-    for (size_t i = 0; i < l->n; i++) {
-        for (size_t j = i + 1; j < l->n && l->v[j].start < l->v[i].end; j++) {
-            if (l->v[j].pid == l->v[i].pid || (by_owner && !strcmp(l->v[j].id, l->v[i].id)))
-                continue;
-            int64_t end = l->v[i].end < l->v[j].end ? l->v[i].end : l->v[j].end;
-            overlaps++;
-            const char *verb = by_owner ? "ran" : "led";
-            printf("OVERLAP (%s): %s (pid %d) %s %.3f-%.3f s and %s (pid %d) %s %.3f-%.3f s: "
-                   "%.1f ms together\n",
-                   what, l->v[i].id, l->v[i].pid, verb, rel_s(l->v[i].start), rel_s(l->v[i].end),
-                   l->v[j].id, l->v[j].pid, verb, rel_s(l->v[j].start), rel_s(l->v[j].end),
-                   (double)(end - l->v[j].start) / 1e6);
-        }
-    }
+    overlap_kind k = {.what = what, .verb = by_owner ? "ran" : "led"};
+    chaos_overlaps(l, by_owner, report_overlap, &k);
+}
+
+static void report_history(void *ctx, const chaos_write *w, const chaos_interval *it)
+{
+    (void)ctx;
+    overlaps++;
+    printf("OVERLAP (history): %s write at %.3f s names %s while %s (pid %d) led "
+           "%.3f-%.3f s\n",
+           w->op, chaos_rel_s(w->mono), w->holder[0] ? w->holder : "no holder", it->id, it->pid,
+           chaos_rel_s(it->start), chaos_rel_s(it->end));
 }
 
 /* Check 3 and 5: writes that handed the lease away while someone definitely
  * led (or its CMD definitely ran). */
-static void check_history(const list *l)
+static void check_history(const chaos_list *l)
 {
-    for (size_t w = 0; w < nwrites; w++) {
-        for (size_t i = 0; i < l->n; i++) {
-            const interval *it = &l->v[i];
-            if (it->start < writes[w].mono && writes[w].mono < it->end &&
-                strcmp(it->id, writes[w].holder) != 0) {
-                overlaps++;
-                printf("OVERLAP (history): %s write at %.3f s names %s while %s (pid %d) led "
-                       "%.3f-%.3f s\n",
-                       writes[w].op, rel_s(writes[w].mono),
-                       writes[w].holder[0] ? writes[w].holder : "no holder", it->id, it->pid,
-                       rel_s(it->start), rel_s(it->end));
-            }
-        }
-    }
-}
-
-/* Faults around [from, to]: events inside it, and episodes begun before it
- * and not ended by its start. */
-static void print_causes(int64_t from, int64_t to)
-{
-    int shown = 0;
-    for (size_t i = 0; i < nevents && shown < 12; i++) {
-        bool inside = events[i].mono >= from && events[i].mono <= to;
-        bool active = false;
-        if (events[i].mono < from && strncmp(events[i].text, "begin ", 6) == 0) {
-            active = true;
-            for (size_t j = i + 1; j < nevents && events[j].mono < from; j++) {
-                if (strncmp(events[j].text, "end ", 4) == 0 &&
-                    strcmp(events[j].text + 4, events[i].text + 6) == 0)
-                    active = false;
-            }
-        }
-        if (inside || active) {
-            printf("    %s at %.3f s: %s\n", inside ? "event" : "active", rel_s(events[i].mono),
-                   events[i].text);
-            shown++;
-        }
-    }
-    if (shown == 0)
-        printf("    no fault event recorded around it\n");
+    chaos_history_hits(l, &writes, report_history, NULL);
 }
 
 int main(int argc, char **argv)
 {
-    const char *history = NULL, *events_path = NULL, *work_dir = NULL;
-    bool expect_overlap = false;
-    double min_share = 0;
+    chaos_args args = {0};
+    const char *work_dir = NULL;
     int first_log = argc;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
-            history = argv[++i];
-        else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-            events_path = argv[++i];
-        else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc)
+        if (chaos_common_arg(&args, "--min-leader-share", argc, argv, &i))
+            continue;
+        if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) {
             work_dir = argv[++i];
-        else if (strcmp(argv[i], "--expect-overlap") == 0)
-            expect_overlap = true;
-        else if (strcmp(argv[i], "--min-leader-share") == 0 && i + 1 < argc)
-            min_share = strtod(argv[++i], NULL);
-        else {
+        } else {
             first_log = i;
             break;
         }
     }
-    if (history == NULL || (first_log >= argc && work_dir == NULL)) {
+    if (args.history == NULL || (first_log >= argc && work_dir == NULL)) {
         fprintf(stderr, "usage: chaos_check [--expect-overlap] [--min-leader-share PCT] "
                         "--history FILE [--events FILE] [--work DIR] LOG...\n");
         return 2;
     }
-    for (int i = first_log; i < argc; i++)
-        if (read_log(argv[i]) != 0)
-            return 2;
-    if (read_history(history) != 0)
-        return 2;
+    /* The work first: its lifetimes count as recorded moments too. */
     if (work_dir != NULL && read_work(work_dir) != 0)
         return 2;
-    if (events_path != NULL)
-        read_events(events_path);
-    if (run_start == INT64_MAX) {
-        fprintf(stderr, "chaos_check: the logs are empty\n");
+    if (!chaos_load(&args, argv + first_log, argc - first_log, read_log, add_write, "chaos_check"))
         return 2;
-    }
 
     check_overlaps(&poll_iv, "is_leader polls", false);
     check_overlaps(&cb_iv, "change callbacks", false);
@@ -426,37 +274,18 @@ int main(int argc, char **argv)
     check_history(&work_iv);
 
     /* Liveness, from the poll intervals, or the work's (sorted by check_overlaps). */
-    const list *live = work_dir != NULL ? &work_iv : &poll_iv;
-    int64_t led = 0, cover_end = run_start, longest = 0, gap_from = 0, gap_to = 0;
-    int64_t first_lead = live->n ? live->v[0].start : run_end;
-    for (size_t i = 0; i < live->n; i++) {
-        interval it = live->v[i];
-        if (it.start > cover_end && cover_end > first_lead && it.start - cover_end > longest) {
-            longest = it.start - cover_end;
-            gap_from = cover_end;
-            gap_to = it.start;
-        }
-        if (it.start < cover_end)
-            it.start = cover_end;
-        if (it.end > it.start) {
-            led += it.end - it.start;
-            cover_end = it.end;
-        }
-    }
-    int handovers = 0;
-    char last[64] = "";
-    for (size_t w = 0; w < nwrites; w++) {
-        if (writes[w].holder[0] != '\0' && strcmp(writes[w].holder, last) != 0) {
-            if (last[0] != '\0')
-                handovers++;
-            snprintf(last, sizeof last, "%s", writes[w].holder);
-        }
-    }
-    double span = (double)(run_end - run_start) / 1e9;
-    double share = run_end > first_lead ? 100.0 * (double)led / (double)(run_end - first_lead) : 0;
+    const chaos_list *live = work_dir != NULL ? &work_iv : &poll_iv;
+    int64_t first_lead = live->n ? live->v[0].start : chaos_run_end;
+    chaos_cover cover = chaos_coverage(live, chaos_run_start, first_lead);
+    int64_t led = cover.covered, longest = cover.longest;
+    int64_t gap_from = cover.gap_from, gap_to = cover.gap_to;
+    int handovers = chaos_handovers(&writes);
+    double span = (double)(chaos_run_end - chaos_run_start) / 1e9;
+    double share =
+        chaos_run_end > first_lead ? 100.0 * (double)led / (double)(chaos_run_end - first_lead) : 0;
     printf("run: %.1f s, %zu leadership intervals (polls), %zu (callbacks), %zu CMD processes, "
            "%zu writes\n",
-           span, poll_iv.n, cb_iv.n, work_iv.n, nwrites);
+           span, poll_iv.n, cb_iv.n, work_iv.n, writes.n);
     if (work_dir != NULL) {
         int64_t gap = min_work_gap(&work_iv);
         printf("work: shortest gap between two owners' CMD groups: %.3f s\n",
@@ -465,27 +294,24 @@ int main(int argc, char **argv)
                overlaps, (long long)(gap < 0 ? -1 : gap / 1000000));
     }
     printf("first leader after %.3f s; some process led %.1f%% of the time since\n",
-           rel_s(first_lead), share);
+           chaos_rel_s(first_lead), share);
     printf("handovers (holder changes in the history): %d\n", handovers);
     printf("longest leaderless gap: %.3f s (%.3f-%.3f s)\n", (double)longest / 1e9,
-           longest ? rel_s(gap_from) : 0.0, longest ? rel_s(gap_to) : 0.0);
+           longest ? chaos_rel_s(gap_from) : 0.0, longest ? chaos_rel_s(gap_to) : 0.0);
     if (longest > 0)
-        print_causes(gap_from - 5 * (int64_t)1000000000, gap_to);
+        chaos_print_causes(gap_from - 5 * (int64_t)1000000000, gap_to);
     printf("chaos: run_s=%.1f overlaps=%d handovers=%d leader_share_pct=%.1f longest_gap_ms=%lld\n",
            span, overlaps, handovers, share, (long long)(longest / 1000000));
 
-    if (expect_overlap) {
-        printf(overlaps > 0 ? "PASS: the checker caught the overlap it was expected to find\n"
-                            : "FAIL: an overlap was expected and none was found\n");
-        return overlaps > 0 ? 0 : 1;
-    }
+    if (args.expect_overlap)
+        return chaos_expected_overlap_verdict(overlaps);
     if (overlaps > 0) {
         printf("FAIL: %d overlap(s) of two leaders\n", overlaps);
         return 1;
     }
-    if (share < min_share) {
+    if (share < args.min_share) {
         printf("FAIL: leader share %.1f%% is below %.1f%%: the run proves too little\n", share,
-               min_share);
+               args.min_share);
         return 1;
     }
     printf("PASS: no overlap of two leaders\n");

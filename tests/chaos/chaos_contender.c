@@ -16,59 +16,15 @@
  * Usage: chaos_contender --kubeconfig P --lease NAME --id ID --log FILE
  *          [--duration-ms 5000] [--grace-ms 2000] [--timeout-ms 2500]
  *          [--skew-ms 0] [--tolerance-ms 1000] [--poll-ms 2] */
-#include "klease/klease.h"
+#include "chaos_proc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/prctl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-static int log_fd = -1;
-static const char *ident = "?";
-static int64_t skew_ns;
-
-static int64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t boot_ns(void)
-{
-    return clock_ns(CLOCK_BOOTTIME);
-}
-
-static void logf_(const char *fmt, ...)
-{
-    char line[1024];
-    int n = snprintf(line, sizeof line, "%lld %lld %s %d ", (long long)boot_ns(),
-                     (long long)clock_ns(CLOCK_REALTIME), ident, (int)getpid());
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    if (write(log_fd, line, (size_t)n) < 0)
-        _exit(3);
-}
-
-/* The library's wall-clock hook: the real clock, offset by --skew-ms. */
-static int64_t skewed_wall(void *user)
-{
-    (void)user;
-    return clock_ns(CLOCK_REALTIME) + skew_ns;
-}
 
 static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool elector_done; /* the final callback ran: the elector may be freed any moment */
@@ -76,9 +32,10 @@ static bool elector_done; /* the final callback ran: the elector may be freed an
 static void on_change(void *user, const klease_claim *claim, bool leading, klease_status status)
 {
     (void)user;
-    logf_("cb %d %s %s %lld %d", leading ? 1 : 0, claim ? claim->holder : "-",
-          claim && claim->resource_version[0] ? claim->resource_version : "-",
-          claim ? (long long)claim->deadline_mono_ns : 0LL, (int)status);
+    chaos_logat(chaos_boot_ns(), "cb %d %s %s %lld %d", leading ? 1 : 0,
+                claim ? claim->holder : "-",
+                claim && claim->resource_version[0] ? claim->resource_version : "-",
+                claim ? (long long)claim->deadline_mono_ns : 0LL, (int)status);
     if (status != KLEASE_OK) {
         pthread_mutex_lock(&poll_mu);
         elector_done = true;
@@ -103,18 +60,18 @@ static void *poll_main(void *arg)
             pthread_mutex_unlock(&poll_mu);
             break;
         }
-        int64_t tb = boot_ns();
+        int64_t tb = chaos_boot_ns();
         bool now = klease_elector_is_leader(p->e);
-        int64_t ta = boot_ns();
+        int64_t ta = chaos_boot_ns();
         pthread_mutex_unlock(&poll_mu);
         if (now && !was) {
-            logf_("lead_start %lld %lld", (long long)tb, (long long)ta);
+            chaos_logat(chaos_boot_ns(), "lead_start %lld %lld", (long long)tb, (long long)ta);
             last_alive = tb;
         } else if (now && tb - last_alive >= 20000000) {
-            logf_("alive %lld", (long long)tb);
+            chaos_logat(chaos_boot_ns(), "alive %lld", (long long)tb);
             last_alive = tb;
         } else if (!now && was) {
-            logf_("lead_end %lld", (long long)last_true_tb);
+            chaos_logat(chaos_boot_ns(), "lead_end %lld", (long long)last_true_tb);
         }
         if (now)
             last_true_tb = tb;
@@ -122,88 +79,50 @@ static void *poll_main(void *arg)
         nanosleep(&nap, NULL);
     }
     if (was)
-        logf_("lead_end %lld", (long long)last_true_tb);
+        chaos_logat(chaos_boot_ns(), "lead_end %lld", (long long)last_true_tb);
     return NULL;
 }
 
-static void nap_ms(long ms)
+static const char *lease;
+static long long poll_ms = 2;
+
+static bool own_arg(const char *opt, const char *v, long long n, bool num)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
+    if (strcmp(opt, "--lease") == 0)
+        lease = v;
+    else if (strcmp(opt, "--poll-ms") == 0 && num && n > 0)
+        poll_ms = n;
+    else
+        return false;
+    return true;
 }
 
 int main(int argc, char **argv)
 {
-    const char *kubeconfig = NULL, *lease = NULL, *log_path = NULL;
-    long long duration_ms = 5000, grace_ms = 2000, timeout_ms = 2500, skew_ms = 0,
-              tolerance_ms = 1000, poll_ms = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
-        char *end = NULL;
-        long long n = strtoll(v, &end, 10);
-        bool num = end != v && *end == '\0';
-        if (strcmp(a, "--kubeconfig") == 0)
-            kubeconfig = v;
-        else if (strcmp(a, "--lease") == 0)
-            lease = v;
-        else if (strcmp(a, "--id") == 0)
-            ident = v;
-        else if (strcmp(a, "--log") == 0)
-            log_path = v;
-        else if (strcmp(a, "--duration-ms") == 0 && num)
-            duration_ms = n;
-        else if (strcmp(a, "--grace-ms") == 0 && num)
-            grace_ms = n;
-        else if (strcmp(a, "--timeout-ms") == 0 && num)
-            timeout_ms = n;
-        else if (strcmp(a, "--skew-ms") == 0 && num)
-            skew_ms = n;
-        else if (strcmp(a, "--tolerance-ms") == 0 && num)
-            tolerance_ms = n;
-        else if (strcmp(a, "--poll-ms") == 0 && num && n > 0)
-            poll_ms = n;
-        else {
-            fprintf(stderr, "chaos_contender: bad argument %s\n", a);
-            return 2;
-        }
-    }
-    if (kubeconfig == NULL || lease == NULL || log_path == NULL) {
+    chaos_proc_args pa = {
+        .id = "?", .duration_ms = 5000, .grace_ms = 2000, .timeout_ms = 2500, .tolerance_ms = 1000};
+    if (!chaos_proc_parse(&pa, argc, argv, own_arg, "chaos_contender"))
+        return 2;
+    if (pa.kubeconfig == NULL || lease == NULL || pa.log == NULL) {
         fprintf(stderr, "usage: chaos_contender --kubeconfig P --lease NAME --id ID --log FILE\n");
         return 2;
     }
-    if ((log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
-        perror(log_path);
+    if (chaos_log_open(pa.log, pa.id) != 0)
         return 2;
-    }
-    skew_ns = skew_ms * 1000000;
 
     /* Only the main thread takes SIGTERM/SIGINT, through sigwait. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    /* SIGPIPE keeps its default action on purpose: the library must never
-     * raise it, even when the server drops connections mid-request. */
-    /* If the driver dies (a ctest timeout), close and exit rather than
-     * contend forever. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1)
+    if (!chaos_take_signals(&set))
         return 0;
-    logf_("start %lld %lld", skew_ms, tolerance_ms);
+    chaos_logat(chaos_boot_ns(), "start %lld %lld", pa.skew_ms, pa.tolerance_ms);
 
-    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
-    co.kubeconfig = kubeconfig;
-    co.request_timeout_ms = timeout_ms;
-    co.connect_timeout_ms = timeout_ms;
-    if (skew_ms != 0)
-        co.wall_clock_ns = skewed_wall;
+    klease_client_options co = chaos_client_options(pa.kubeconfig, pa.timeout_ms, pa.skew_ms);
     klease_manager_options mo = KLEASE_MANAGER_OPTIONS_INIT;
     mo.create_if_missing = true;
-    mo.clock_skew_tolerance_ms = tolerance_ms;
+    mo.clock_skew_tolerance_ms = pa.tolerance_ms;
     klease_claim_params cp = KLEASE_CLAIM_PARAMS_INIT;
-    cp.lease_duration_ms = duration_ms;
-    cp.renew_grace_ms = grace_ms;
+    cp.lease_duration_ms = pa.duration_ms;
+    cp.renew_grace_ms = pa.grace_ms;
     klease_elector_options eo = KLEASE_ELECTOR_OPTIONS_INIT;
     eo.on_change = on_change;
     eo.max_backoff_ms = 500;
@@ -215,7 +134,7 @@ int main(int argc, char **argv)
     klease_elector *e = NULL;
     klease_error err;
     if (klease_client_new(&c, &co, &err) != KLEASE_OK) {
-        logf_("error client: %s", err.message);
+        chaos_logat(chaos_boot_ns(), "error client: %s", err.message);
         return 1;
     }
     /* The simulator may be restarting or faulting: keep trying, as a
@@ -224,15 +143,15 @@ int main(int argc, char **argv)
     for (;;) {
         if (klease_manager_init(&m, c, NULL, lease, &mo, &err) == KLEASE_OK)
             break;
-        logf_("error init: %s", err.message);
+        chaos_logat(chaos_boot_ns(), "error init: %s", err.message);
         if (sigtimedwait(&set, NULL, &zero) > 0) {
             klease_client_free(c);
             return 0;
         }
-        nap_ms(200);
+        chaos_nap_ms(200);
     }
-    if (klease_spawn(&e, m, ident, &cp, &eo, &err) != KLEASE_OK) {
-        logf_("error spawn: %s", err.message);
+    if (klease_spawn(&e, m, pa.id, &cp, &eo, &err) != KLEASE_OK) {
+        chaos_logat(chaos_boot_ns(), "error spawn: %s", err.message);
         return 1;
     }
     poller p = {.e = e, .interval_ns = poll_ms * 1000000};
@@ -243,12 +162,12 @@ int main(int argc, char **argv)
     int sig = 0;
     while (sigwait(&set, &sig) != 0) {
     }
-    logf_("closing");
+    chaos_logat(chaos_boot_ns(), "closing");
     klease_status st = klease_elector_close(e, &err);
     pthread_join(th, NULL);
-    logf_("closed %d", (int)st);
+    chaos_logat(chaos_boot_ns(), "closed %d", (int)st);
     klease_manager_free(m);
     klease_client_free(c);
-    close(log_fd);
+    chaos_log_close();
     return 0;
 }

@@ -432,78 +432,58 @@ static void start_exec_contender(int i)
     posix_spawn_file_actions_destroy(&fa);
 }
 
-/* A chaos_many contender: many-I.log, every process of contender I in turn. */
-static void start_many_contender(int i)
+/* A chaos_contender (the one lease) or, in the many mode, a chaos_many
+ * contender (every lease): its log is contender-I.log or many-I.log, every
+ * process of contender I in turn. */
+static void start_elector_contender(int i)
 {
+    const char *bin = many_mode ? many_bin : contender_bin;
     char kc[1200], log[1200], id[32], dur[32], grace[32], leases[32];
     snprintf(kc, sizeof kc, "%s/kubeconfig-%d", workdir, i);
-    snprintf(log, sizeof log, "%s/many-%d.log", workdir, i);
+    snprintf(log, sizeof log, "%s/%s-%d.log", workdir, many_mode ? "many" : "contender", i);
     snprintf(id, sizeof id, "contender-%d", i);
     snprintf(dur, sizeof dur, "%ld", duration_ms);
     snprintf(grace, sizeof grace, "%ld", grace_ms);
     snprintf(leases, sizeof leases, "%d", nleases);
-    const char *argv[] = {many_bin,
-                          "--kubeconfig",
-                          kc,
-                          "--id",
-                          id,
-                          "--log",
-                          log,
-                          "--leases",
-                          leases,
-                          "--duration-ms",
-                          dur,
-                          "--grace-ms",
-                          grace,
-                          "--margin-ms",
-                          margin_args[i],
-                          "--stop-ms",
-                          stop_args[i],
-                          "--skew-ms",
-                          skew_args[i],
-                          "--tolerance-ms",
-                          tol_args[i],
-                          NULL};
-    if (posix_spawn(&cpid[i], many_bin, NULL, NULL, (char **)argv, environ) != 0)
-        die("cannot start %s", many_bin);
+    const char *argv[32];
+    int a = 0;
+    argv[a++] = bin;
+    argv[a++] = "--kubeconfig";
+    argv[a++] = kc;
+    argv[a++] = "--id";
+    argv[a++] = id;
+    argv[a++] = "--log";
+    argv[a++] = log;
+    argv[a++] = "--duration-ms";
+    argv[a++] = dur;
+    argv[a++] = "--grace-ms";
+    argv[a++] = grace;
+    argv[a++] = "--skew-ms";
+    argv[a++] = skew_args[i];
+    argv[a++] = "--tolerance-ms";
+    argv[a++] = tol_args[i];
+    if (many_mode) {
+        argv[a++] = "--leases";
+        argv[a++] = leases;
+        argv[a++] = "--margin-ms";
+        argv[a++] = margin_args[i];
+        argv[a++] = "--stop-ms";
+        argv[a++] = stop_args[i];
+    } else {
+        argv[a++] = "--lease";
+        argv[a++] = LEASE;
+    }
+    argv[a] = NULL;
+    if (posix_spawn(&cpid[i], bin, NULL, NULL, (char **)argv, environ) != 0)
+        die("cannot start %s", bin);
 }
 
 static void start_contender(int i)
 {
-    if (exec_mode) {
+    if (exec_mode)
         start_exec_contender(i);
-        return;
-    }
-    if (many_mode) {
-        start_many_contender(i);
-        return;
-    }
-    char kc[1200], log[1200], id[32], dur[32], grace[32];
-    snprintf(kc, sizeof kc, "%s/kubeconfig-%d", workdir, i);
-    snprintf(log, sizeof log, "%s/contender-%d.log", workdir, i);
-    snprintf(id, sizeof id, "contender-%d", i);
-    snprintf(dur, sizeof dur, "%ld", duration_ms);
-    snprintf(grace, sizeof grace, "%ld", grace_ms);
-    const char *argv[] = {contender_bin,
-                          "--kubeconfig",
-                          kc,
-                          "--lease",
-                          LEASE,
-                          "--id",
-                          id,
-                          "--log",
-                          log,
-                          "--duration-ms",
-                          dur,
-                          "--grace-ms",
-                          grace,
-                          "--skew-ms",
-                          skew_args[i],
-                          "--tolerance-ms",
-                          tol_args[i],
-                          NULL};
-    if (posix_spawn(&cpid[i], contender_bin, NULL, NULL, (char **)argv, environ) != 0)
-        die("cannot start %s", contender_bin);
+    else
+        start_elector_contender(i);
 }
 
 /* Contenders that died on their own (a crash, an abort, a SIGPIPE from the
@@ -873,6 +853,27 @@ static int scenario_exec(long seconds)
     return scenario_chaos(seconds);
 }
 
+/* The end of both negative work runs, once contender-0 holds the lease (or
+ * every lease): contender-1 joins and follows for SETTLE_MS, then
+ * contender-0 is partitioned for three lease durations, long enough for its
+ * claim to end and contender-1 to take over while contender-0's slow work
+ * runs on (WHY says how). Passes only when the checker finds the overlap. */
+static int partition_holder_and_check(long settle_ms, const char *why)
+{
+    start_contender(1);
+    nap_ms(settle_ms);
+    long id = add_fault("{\"kind\":\"partition\",\"identity\":\"contender-0\"}");
+    event("begin partition contender-0; %s", why);
+    nap_ms(3L * duration_ms);
+    remove_fault(id);
+    event("end partition contender-0");
+    event("stop");
+    stop_contender(1, SIGTERM);
+    stop_contender(0, SIGTERM);
+    stop_sim();
+    return run_checker(true, 0.0);
+}
+
 static int scenario_exec_negative(void)
 {
     exec_mode = true;
@@ -891,20 +892,9 @@ static int scenario_exec_negative(void)
             die("contender-0 never took the lease");
         nap_ms(100);
     }
-    start_contender(1);
-    nap_ms(1000);
-    long id = add_fault("{\"kind\":\"partition\",\"identity\":\"contender-0\"}");
-    event("begin partition contender-0; --margin 0, CMD takes 4 s to stop");
     /* Its claim ends within 5 s, the follower takes over then, while the old
      * CMD runs 4 s more. */
-    nap_ms(3L * duration_ms);
-    remove_fault(id);
-    event("end partition contender-0");
-    event("stop");
-    stop_contender(1, SIGTERM);
-    stop_contender(0, SIGTERM);
-    stop_sim();
-    return run_checker(true, 0.0);
+    return partition_holder_and_check(1000, "--margin 0, CMD takes 4 s to stop");
 }
 
 /* The many-lease chaos run: the chaos episodes with chaos_many contenders,
@@ -965,20 +955,9 @@ static int scenario_many_negative(void)
             die("contender-0 did not take every lease in 60 s");
         nap_ms(100);
     }
-    start_contender(1);
-    nap_ms(2000);
-    long id = add_fault("{\"kind\":\"partition\",\"identity\":\"contender-0\"}");
-    event("begin partition contender-0; --margin-ms 0, work takes 4 s to stop");
     /* Its claims end within 6 s, the other takes them over soon after (it
      * follows them with watches), while contender-0's work runs 4 s more. */
-    nap_ms(3L * duration_ms);
-    remove_fault(id);
-    event("end partition contender-0");
-    event("stop");
-    stop_contender(1, SIGTERM);
-    stop_contender(0, SIGTERM);
-    stop_sim();
-    return run_checker(true, 0.0);
+    return partition_holder_and_check(2000, "--margin-ms 0, work takes 4 s to stop");
 }
 
 int main(int argc, char **argv)

@@ -28,68 +28,19 @@
  *          [--prefix lease] [--duration-ms 6000] [--grace-ms 4000]
  *          [--margin-ms 2000] [--stop-ms -1 (by lease)] [--timeout-ms 2500]
  *          [--skew-ms 0] [--tolerance-ms 1000] [--scan-ms 5] */
-#include "klease/klease.h"
+#include "chaos_proc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_LEASES 1000
 
-static int log_fd = -1;
 static const char *ident = "?";
-static int64_t skew_ns;
-
-static int64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t boot_ns(void)
-{
-    return clock_ns(CLOCK_BOOTTIME);
-}
-
-/* One line, stamped with the time T (CLOCK_BOOTTIME) it reports. */
-static void logat(int64_t t, const char *fmt, ...)
-{
-    char line[1024];
-    int n = snprintf(line, sizeof line, "%lld %lld %s %d ", (long long)t,
-                     (long long)clock_ns(CLOCK_REALTIME), ident, (int)getpid());
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    if (write(log_fd, line, (size_t)n) < 0)
-        _exit(3);
-}
-
-static int64_t skewed_wall(void *user)
-{
-    (void)user;
-    return clock_ns(CLOCK_REALTIME) + skew_ns;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 typedef struct lease_slot {
     char name[64];
@@ -124,29 +75,29 @@ static void *worker_main(void *arg)
                 continue;
             if (s->working && !s->stopping) {
                 if (quit || !klease_elector_is_leader(s->e)) {
-                    int64_t now = boot_ns();
+                    int64_t now = chaos_boot_ns();
                     s->stopping = true;
                     s->stop_at = now + s->stop_ns;
-                    logat(now, "lost %d", i);
+                    chaos_logat(now, "lost %d", i);
                 }
             }
             if (s->stopping) {
-                int64_t now = boot_ns();
+                int64_t now = chaos_boot_ns();
                 if (now >= s->stop_at) {
                     s->working = s->stopping = false;
-                    logat(now, "we %d", i);
+                    chaos_logat(now, "we %d", i);
                 }
             } else if (!s->working && !quit && klease_elector_is_leader(s->e)) {
                 /* The start is logged after the check: the work certainly
                  * began no earlier. */
                 s->working = true;
-                logat(boot_ns(), "ws %d", i);
+                chaos_logat(chaos_boot_ns(), "ws %d", i);
             }
             active += s->working;
         }
-        int64_t now = boot_ns();
+        int64_t now = chaos_boot_ns();
         if (active > 0 && now - last_alive >= 20000000) {
-            logat(now, "alive");
+            chaos_logat(now, "alive");
             last_alive = now;
         }
         if (quit && active == 0)
@@ -181,13 +132,13 @@ static void *init_main(void *arg)
         lease_slot *s = &slots[i];
         klease_error err;
         while (klease_manager_init(&s->m, client, NULL, s->name, &mopts, &err) != KLEASE_OK) {
-            logat(boot_ns(), "error init %d: %s", i, err.message);
+            chaos_logat(chaos_boot_ns(), "error init %d: %s", i, err.message);
             if (atomic_load(&quitting))
                 return NULL;
-            nap_ms(200);
+            chaos_nap_ms(200);
         }
         if (klease_spawn(&s->e, s->m, ident, &cparams, &eopts, &err) != KLEASE_OK) {
-            logat(boot_ns(), "error spawn %d: %s", i, err.message);
+            chaos_logat(chaos_boot_ns(), "error spawn %d: %s", i, err.message);
             atomic_store(&spawn_failed, true);
             return NULL;
         }
@@ -214,83 +165,56 @@ static void *closer_main(void *arg)
     }
 }
 
+static const char *prefix = "lease";
+static long long margin_ms = 2000, stop_ms = -1, scan_ms = 5, leases = 200;
+
+static bool own_arg(const char *opt, const char *v, long long n, bool num)
+{
+    if (strcmp(opt, "--prefix") == 0)
+        prefix = v;
+    else if (strcmp(opt, "--leases") == 0 && num && n >= 1 && n <= MAX_LEASES)
+        leases = n;
+    else if (strcmp(opt, "--margin-ms") == 0 && num && n >= 0)
+        margin_ms = n;
+    else if (strcmp(opt, "--stop-ms") == 0 && num && n >= -1)
+        stop_ms = n;
+    else if (strcmp(opt, "--scan-ms") == 0 && num && n > 0 && n < 1000)
+        scan_ms = n;
+    else
+        return false;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
-    const char *kubeconfig = NULL, *log_path = NULL, *prefix = "lease";
-    long long duration_ms = 6000, grace_ms = 4000, margin_ms = 2000, stop_ms = -1,
-              timeout_ms = 2500, skew_ms = 0, tolerance_ms = 1000, scan_ms = 5, leases = 200;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
-        char *end = NULL;
-        long long n = strtoll(v, &end, 10);
-        bool num = end != v && *end == '\0';
-        if (strcmp(a, "--kubeconfig") == 0)
-            kubeconfig = v;
-        else if (strcmp(a, "--id") == 0)
-            ident = v;
-        else if (strcmp(a, "--log") == 0)
-            log_path = v;
-        else if (strcmp(a, "--prefix") == 0)
-            prefix = v;
-        else if (strcmp(a, "--leases") == 0 && num && n >= 1 && n <= MAX_LEASES)
-            leases = n;
-        else if (strcmp(a, "--duration-ms") == 0 && num)
-            duration_ms = n;
-        else if (strcmp(a, "--grace-ms") == 0 && num)
-            grace_ms = n;
-        else if (strcmp(a, "--margin-ms") == 0 && num && n >= 0)
-            margin_ms = n;
-        else if (strcmp(a, "--stop-ms") == 0 && num && n >= -1)
-            stop_ms = n;
-        else if (strcmp(a, "--timeout-ms") == 0 && num)
-            timeout_ms = n;
-        else if (strcmp(a, "--skew-ms") == 0 && num)
-            skew_ms = n;
-        else if (strcmp(a, "--tolerance-ms") == 0 && num)
-            tolerance_ms = n;
-        else if (strcmp(a, "--scan-ms") == 0 && num && n > 0 && n < 1000)
-            scan_ms = n;
-        else {
-            fprintf(stderr, "chaos_many: bad argument %s\n", a);
-            return 2;
-        }
-    }
-    if (kubeconfig == NULL || log_path == NULL) {
+    chaos_proc_args pa = {
+        .id = "?", .duration_ms = 6000, .grace_ms = 4000, .timeout_ms = 2500, .tolerance_ms = 1000};
+    if (!chaos_proc_parse(&pa, argc, argv, own_arg, "chaos_many"))
+        return 2;
+    if (pa.kubeconfig == NULL || pa.log == NULL) {
         fprintf(stderr, "usage: chaos_many --kubeconfig P --id ID --log FILE [--leases N]\n");
         return 2;
     }
-    if ((log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
-        perror(log_path);
+    if (chaos_log_open(pa.log, pa.id) != 0)
         return 2;
-    }
+    ident = pa.id;
     nleases = (int)leases;
-    skew_ns = skew_ms * 1000000;
     scan_ns = scan_ms * 1000000;
 
     /* Only the main thread takes SIGTERM/SIGINT, through sigwait; every
      * thread created below inherits the mask. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1)
+    if (!chaos_take_signals(&set))
         return 0;
-    logat(boot_ns(), "start %d %lld %lld", nleases, margin_ms, stop_ms);
+    chaos_logat(chaos_boot_ns(), "start %d %lld %lld", nleases, margin_ms, stop_ms);
 
-    klease_client_options co = KLEASE_CLIENT_OPTIONS_INIT;
-    co.kubeconfig = kubeconfig;
-    co.request_timeout_ms = timeout_ms;
-    co.connect_timeout_ms = timeout_ms;
-    if (skew_ms != 0)
-        co.wall_clock_ns = skewed_wall;
+    klease_client_options co = chaos_client_options(pa.kubeconfig, pa.timeout_ms, pa.skew_ms);
     mopts = (klease_manager_options)KLEASE_MANAGER_OPTIONS_INIT;
     mopts.create_if_missing = true;
-    mopts.clock_skew_tolerance_ms = tolerance_ms;
+    mopts.clock_skew_tolerance_ms = pa.tolerance_ms;
     cparams = (klease_claim_params)KLEASE_CLAIM_PARAMS_INIT;
-    cparams.lease_duration_ms = duration_ms;
-    cparams.renew_grace_ms = grace_ms;
+    cparams.lease_duration_ms = pa.duration_ms;
+    cparams.renew_grace_ms = pa.grace_ms;
     eopts = (klease_elector_options)KLEASE_ELECTOR_OPTIONS_INIT;
     eopts.max_backoff_ms = 1000;
     eopts.poll_interval_ms = 1000;
@@ -305,7 +229,7 @@ int main(int argc, char **argv)
     klease_error err;
     int rc = 0;
     if (klease_client_new(&client, &co, &err) != KLEASE_OK) {
-        logat(boot_ns(), "error client: %s", err.message);
+        chaos_logat(chaos_boot_ns(), "error client: %s", err.message);
         return 1;
     }
     pthread_t worker, initers[INITERS];
@@ -326,7 +250,7 @@ int main(int argc, char **argv)
     atomic_store(&quitting, true);
     for (int i = 0; i < ninit; i++)
         pthread_join(initers[i], NULL);
-    logat(boot_ns(), "closing");
+    chaos_logat(chaos_boot_ns(), "closing");
     if (have_worker)
         pthread_join(worker, NULL);
     pthread_t closers[CLOSERS];
@@ -340,8 +264,8 @@ int main(int argc, char **argv)
         pthread_join(closers[i], NULL);
     for (int i = 0; i < nleases; i++)
         klease_manager_free(slots[i].m);
-    logat(boot_ns(), "closed %d", rc);
+    chaos_logat(chaos_boot_ns(), "closed %d", rc);
     klease_client_free(client);
-    close(log_fd);
+    chaos_log_close();
     return rc;
 }
