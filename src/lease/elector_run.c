@@ -238,7 +238,11 @@ static void follow(klease_elector *e, const klease_claim *claim)
 static void back_off(klease_elector *e)
 {
     klease__elector_publish_loss(e, false);
+    /* At least 1 ms: with a zero backoff, a failure that happens before
+     * anything is sent would otherwise spin the engine thread. */
     int64_t delay_ms = klease__backoff_next(&e->backoff);
+    if (delay_ms < 1)
+        delay_ms = 1;
     int64_t asked = e->round_err.retry_after_ms;
     if (asked > delay_ms)
         delay_ms = asked < KLEASE__RETRY_AFTER_MAX_MS ? asked : KLEASE__RETRY_AFTER_MAX_MS;

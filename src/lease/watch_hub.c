@@ -171,17 +171,38 @@ static bool on_data(void *user, const char *data, size_t len)
 static bool start_watch(klease__hub *h);
 
 /* The watch failed: every follower polls instead (and comes back through
- * klease__hub_follow, which starts a new watch, after its next read). */
+ * klease__hub_follow, which starts a new watch, after its next read). One
+ * already told of a change (its notify task not run yet) decides at once,
+ * as it would have. All leave the hub before any is told, so one that
+ * follows again meanwhile joins a fresh watch. */
 static void fail_all(klease__hub *h, const klease_error *err)
 {
     klease__log(&klease__engine_client(h->eng)->log, KLEASE_LOG_INFO,
                 "leases in %s: watch failed (%s); polling until it is back (%zu followers)", h->ns,
                 err->message, h->count);
+    klease__follower *todo = NULL;
     while (h->followers != NULL) {
         klease__follower *f = h->followers;
+        bool changed = f->pending;
         remove_follower(h, f);
-        f->lost(f->arg);
+        f->pending = changed; /* kept only until it is told, below */
+        f->next = todo;
+        todo = f;
     }
+    bool notifying = h->notifying;
+    h->notifying = true; /* the hub outlives the calls below */
+    while (todo != NULL) {
+        klease__follower *f = todo;
+        todo = f->next;
+        f->next = NULL;
+        bool changed = f->pending;
+        f->pending = false;
+        if (changed)
+            f->changed(f->arg);
+        else
+            f->lost(f->arg);
+    }
+    h->notifying = notifying;
     release_if_empty(h);
 }
 
