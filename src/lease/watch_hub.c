@@ -13,6 +13,19 @@
 
 /* Longest single watch request: the server ends it then and we start another. */
 #define WATCH_MAX_S 300
+/* The newest leases the watch delivered, kept for followers that register
+ * just after an event for their lease went by: a follower whose read was
+ * answered before a vacate, but taken in after the vacate's event, would
+ * otherwise follow a holder that is gone until its claim's deadline. A
+ * follower registers within one request of its read, so a short memory
+ * covers the window. */
+#define RECENT_MAX 64
+
+typedef struct recent_lease {
+    char name[254];
+    klease__lease lease;
+} recent_lease;
+
 /* A stream that ended sooner than this is started again only after it: a
  * server that ends every stream at once must not make the hub spin. */
 #define RESTART_MIN_NS (1000 * KLEASE__NS_PER_MS)
@@ -37,6 +50,9 @@ struct klease__hub {
     int64_t started_at; /* when the current stream began */
     klease__timer restart;
     bool timer_reserved;
+    recent_lease recent[RECENT_MAX]; /* a ring, newest at recent_next - 1 */
+    size_t recent_next;
+    size_t recent_len;
 };
 
 static klease__hub **hubs_of(klease__engine *eng)
@@ -139,6 +155,14 @@ static bool on_event(void *user, klease__watch_type type, const cJSON *object)
     if (!cJSON_IsString(name)) {
         h->st = klease__fail(&h->err, KLEASE_EPROTO, "watch: an event's lease has no name");
         return false;
+    }
+    if (type != KLEASE__WATCH_DELETED && strlen(name->valuestring) < sizeof h->recent[0].name) {
+        recent_lease *r = &h->recent[h->recent_next];
+        memcpy(r->name, name->valuestring, strlen(name->valuestring) + 1);
+        r->lease = l;
+        h->recent_next = (h->recent_next + 1) % RECENT_MAX;
+        if (h->recent_len < RECENT_MAX)
+            h->recent_len++;
     }
     for (klease__follower *f = h->followers; f != NULL; f = f->next) {
         if (f->pending || strcmp(klease_manager_name(f->m), name->valuestring) != 0)
@@ -310,6 +334,26 @@ static klease__hub *hub_for(klease__engine *eng, const char *ns)
     return h;
 }
 
+/* A follower that just registered takes in the newest copy of its lease the
+ * watch delivered, if any (the cache keeps the newer of the two), and is told
+ * at once when that copy shows a change of holder. */
+static void catch_up(klease__hub *h, klease__follower *f)
+{
+    const char *name = klease_manager_name(f->m);
+    for (size_t i = 1; i <= h->recent_len; i++) {
+        const recent_lease *r = &h->recent[(h->recent_next + RECENT_MAX - i) % RECENT_MAX];
+        if (strcmp(r->name, name) != 0)
+            continue;
+        klease__manager_observe(f->m, &r->lease);
+        klease__manager_view view;
+        klease__manager_view_get(f->m, &view);
+        if (!view.has_lease || !klease__lease_same_holder(&view.lease, &f->followed) ||
+            !view.lease.has_renew_time)
+            flag(h, f);
+        return;
+    }
+}
+
 bool klease__hub_follow(klease__engine *eng, klease__follower *f)
 {
     klease__hub_unfollow(f);
@@ -324,6 +368,7 @@ bool klease__hub_follow(klease__engine *eng, klease__follower *f)
         h->followers->prev = f;
     h->followers = f;
     h->count++;
+    catch_up(h, f);
     return true;
 }
 

@@ -809,6 +809,62 @@ static void test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410(
     close_and_free(f);
 }
 
+/* A follower that registers with the shared watch just after the event of
+ * its lease's vacate went by (its read was answered before the vacate) takes
+ * the lease at once, not at the old claim's deadline: the hub remembers the
+ * newest copies it delivered. Elector A (lease-a) starts the watch, whose
+ * stream carries lease-b's vacate; only then does elector B, whose manager
+ * read lease-b as held by "other", follow it. Fails without the memory: B
+ * would wait 30 s of fake time. */
+static void test_a_follower_registering_after_its_lease_was_vacated_takes_it_at_once(void **state)
+{
+    (void)state;
+    fixture *f = new_fixture("other"); /* manager A: lease-a, held by other */
+    f->opts.vacate_timeout_ms = 0;
+    klease_manager *mb = NULL;
+    push_lease(f->t, 200, 20, "other", now_wall(f), 30, 3); /* manager B's read of lease-b */
+    assert_int_equal(klease_manager_init(&mb, f->client, NULL, "lease-b", NULL, NULL), KLEASE_OK);
+    char *vacate = watch_line("MODIFIED", 21, NULL, 0, 0, 3);
+    char *named = malloc(strlen(vacate) + 64);
+    assert_non_null(named);
+    /* watch_line names its lease lease-a: this event is lease-b's. */
+    char *at = strstr(vacate, "\"name\":\"lease-a\"");
+    assert_non_null(at);
+    at[strlen("\"name\":\"lease-")] = 'b';
+    strcpy(named, vacate);
+    free(vacate);
+    scripted_push(f->t, (scripted_reply){.http_status = 200, .body = named}); /* A's watch */
+    free(named);
+    push_lease(f->t, 200, 22, "me", now_wall(f), 30, 4); /* B's acquire of lease-b */
+    spawn(f);
+    /* The stream has ended (and been taken in) once the hub waits to restart
+     * it: a second after it began, before A's 30 s deadline. */
+    int64_t wake = 0;
+    for (int i = 0; i < 10000 && wake != now_mono(f) + 1 * S; i++) {
+        wake = elector_sleeps_until(f);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(wake - now_mono(f), 1 * S);
+    klease_elector *b = NULL;
+    assert_int_equal(klease_spawn(&b, mb, "me", &f->params, &f->opts, NULL), KLEASE_OK);
+    uint64_t seen = 0;
+    bool leading = false;
+    for (int i = 0; i < 10000 && !leading; i++) {
+        klease_elector_wait_change(b, &seen, 0, NULL, NULL);
+        leading = klease_elector_is_leader(b);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(leading);
+    assert_int_equal(now_mono(f), MONO0); /* no time passed: not the old claim's expiry */
+    assert_int_equal(klease_elector_close(b, NULL), KLEASE_OK);
+    klease_elector_close(f->e, NULL);
+    f->e = NULL;
+    klease_manager_free(mb);
+    close_and_free(f);
+}
+
 static void test_follower_polls_when_the_watch_fails(void **state)
 {
     (void)state;
@@ -1235,6 +1291,7 @@ int main(void)
         cmocka_unit_test(test_follower_takes_over_as_soon_as_the_watch_sees_a_vacate),
         cmocka_unit_test(test_follower_acquires_when_the_followed_claim_expires),
         cmocka_unit_test(test_the_shared_watch_resumes_from_bookmarks_and_restarts_after_410),
+        cmocka_unit_test(test_a_follower_registering_after_its_lease_was_vacated_takes_it_at_once),
         cmocka_unit_test(test_follower_polls_when_the_watch_fails),
         cmocka_unit_test(test_close_interrupts_a_hanging_watch_promptly),
         cmocka_unit_test(test_close_interrupts_a_hanging_renewal),
