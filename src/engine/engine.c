@@ -27,11 +27,6 @@ void **klease__engine_ext(klease__engine *e)
     return &e->ext;
 }
 
-bool klease__engine_on_engine_thread(const klease__engine *e)
-{
-    return e->started && pthread_equal(pthread_self(), e->thread);
-}
-
 /* ----------------------------------------------------------- timer heap */
 
 static void heap_place(klease__engine *e, size_t i, klease__timer *t)
@@ -251,18 +246,8 @@ static void *engine_main(void *arg)
         if (pending || ran)
             deadline = INT64_MIN;
         klease__http_loop_run(e->loop, deadline);
-        pthread_mutex_lock(&e->mu);
-        klease__http_loop_get_stats(e->loop, &e->stats);
-        pthread_mutex_unlock(&e->mu);
     }
     return NULL;
-}
-
-void klease__engine_loop_stats(klease__engine *e, klease__http_loop_stats *out)
-{
-    pthread_mutex_lock(&e->mu);
-    *out = e->stats;
-    pthread_mutex_unlock(&e->mu);
 }
 
 /* ------------------------------------------------------------ lifecycle */

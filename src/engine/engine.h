@@ -93,16 +93,12 @@ void klease__engine_post(klease__engine *e, klease__task *t);
 /* Any thread: queues `ev` for the callback thread (FIFO over all callers). */
 void klease__engine_deliver(klease__engine *e, klease__event *ev);
 
-/* Whether the calling thread is the engine's / its callback thread. */
-bool klease__engine_on_engine_thread(const klease__engine *e);
+/* Whether the calling thread is the engine's callback thread. */
 bool klease__engine_on_callback_thread(const klease__engine *e);
 
 /* Engine thread only: one pointer the layer above keeps per engine (the
  * lease layer's watch hubs). NULL at first; empty again before the client
  * is freed. */
 void **klease__engine_ext(klease__engine *e);
-
-/* Engine counters (the loop's, and timers armed now). */
-void klease__engine_loop_stats(klease__engine *e, klease__http_loop_stats *out);
 
 #endif

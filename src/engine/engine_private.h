@@ -28,7 +28,6 @@ struct klease__engine {
     bool stopping;
     klease__task *tasks;
     klease__task *tasks_tail;
-    klease__http_loop_stats stats; /* copied from the loop after each round */
 
     /* The callback thread (engine/callbacks.c). */
     pthread_t cb_thread;

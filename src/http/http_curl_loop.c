@@ -429,7 +429,7 @@ static void loop_free(klease__http_loop *base)
 
 static const klease__http_loop_impl curl_loop_impl = {
     .start = loop_start,
-    .abort = loop_abort,
+    .end_op = loop_abort,
     .run = loop_run,
     .wakeup = loop_wakeup,
     .get_stats = loop_get_stats,

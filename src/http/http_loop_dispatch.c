@@ -34,7 +34,7 @@ klease__http_op *klease__http_loop_start(klease__http_loop *l, const klease__htt
 void klease__http_loop_abort(klease__http_loop *l, klease__http_op *op)
 {
     if (op != NULL)
-        l->impl->abort(l, op);
+        l->impl->end_op(l, op);
 }
 
 void klease__http_loop_run(klease__http_loop *l, int64_t deadline_ns)

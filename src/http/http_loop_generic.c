@@ -334,7 +334,7 @@ static void generic_free(klease__http_loop *base)
 
 static const klease__http_loop_impl generic_impl = {
     .start = generic_start,
-    .abort = generic_abort,
+    .end_op = generic_abort,
     .run = generic_run,
     .wakeup = generic_wakeup,
     .get_stats = generic_get_stats,

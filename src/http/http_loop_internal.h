@@ -14,7 +14,7 @@ typedef struct klease__http_loop_impl {
     klease__http_op *(*start)(klease__http_loop *l, const klease__http_request *req,
                               klease__cancel *cancel, klease__http_data_fn on_data,
                               klease__http_done_fn done, void *user);
-    void (*abort)(klease__http_loop *l, klease__http_op *op);
+    void (*end_op)(klease__http_loop *l, klease__http_op *op); /* klease__http_loop_abort */
     void (*run)(klease__http_loop *l, int64_t deadline_ns);
     void (*wakeup)(klease__http_loop *l);
     void (*get_stats)(const klease__http_loop *l, klease__http_loop_stats *out);
@@ -31,7 +31,7 @@ klease_status klease__http_loop_generic_new(klease__transport *t, const klease__
                                             klease__http_loop **out, klease_error *err);
 
 /* A circular doubly-linked list with a sentinel: O(1) removal from the
- * middle, which abort() needs for an op wherever it is queued. */
+ * middle, which ending an op early needs for an op wherever it is queued. */
 typedef struct klease__link {
     struct klease__link *prev, *next;
 } klease__link;

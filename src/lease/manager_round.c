@@ -225,8 +225,7 @@ klease__round_step klease__round_read(klease__round *r, klease_manager *m, kleas
 klease__round_step klease__round_vacate(klease__round *r, klease_manager *m, const char *claimant,
                                         int64_t timeout_ms, klease_status *st, klease_error *err)
 {
-    *r = (klease__round){
-        .m = m, .claimant = claimant, .vacate = true, .vacate_timeout_ms = timeout_ms};
+    *r = (klease__round){.m = m, .claimant = claimant, .vacate_timeout_ms = timeout_ms};
     return send_read(r, KLEASE__READ_TO_VACATE, st, err);
 }
 

@@ -54,7 +54,6 @@ typedef struct klease__round {
     int64_t grace_ns;
     int64_t margin_ns;
     int64_t vacate_timeout_ms;
-    bool vacate;
     int conflicts;
     klease_error apply_err; /* the 400 an apply answered, while we check for deletion */
     klease__lease_op op;
